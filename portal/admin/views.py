@@ -1,0 +1,4 @@
+"""admin views."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)

@@ -1,0 +1,4 @@
+"""audit views."""
+from flask import Blueprint
+
+bp = Blueprint("audit", __name__)

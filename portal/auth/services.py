@@ -1,0 +1,217 @@
+"""Sign-in, lockout, session lifetime and account changes.
+
+Sessions live in Flask's signed cookie, which a server cannot delete. So each user
+row carries a `session_version`; the cookie holds the version it was issued with
+(see User.get_id) and every request compares it. Bumping the number ends every
+session of that user at once, in every gunicorn worker.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+
+from flask import current_app, session
+from flask_login import login_user, logout_user
+from sqlalchemy import func, select
+
+from portal.audit import services as audit
+from portal.auth.models import ROLES, User
+from portal.auth.passwords import hash_password, password_problem, verify_password
+from portal.db import utcnow
+from portal.extensions import db
+from portal.wards.models import Ward
+
+
+class AccountError(ValueError):
+    """A refused account change; the message is for the person at the keyboard."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked against for unknown usernames so both paths cost one scrypt.
+    return hash_password(secrets.token_hex(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user if the credentials are right and the account may sign in; else None.
+
+    Unknown user, wrong password, disabled and locked accounts all return None, so
+    the page shows the same message for each. Failures are counted in the database.
+    """
+    cfg = current_app.config
+    now = utcnow()
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        audit.record("login.failed", user=None, object_type="users", reason="unknown")
+        return None
+    if user.locked_until and user.locked_until > now:
+        verify_password(_dummy_hash(), password)
+        audit.record("login.failed", user, user=user, reason="locked")
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        window = timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"])
+        if user.first_failed_at is None or now - user.first_failed_at > window:
+            user.first_failed_at, user.failed_logins = now, 0
+        user.failed_logins += 1
+        reason = "disabled" if user.active is False else "password"
+        audit.record("login.failed", user, user=user, reason=reason)
+        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            user.failed_logins, user.first_failed_at = 0, None
+            audit.record("login.locked", user, user=user,
+                         minutes=cfg["LOGIN_LOCK_MINUTES"])
+        db.session.flush()
+        return None
+    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    user.last_login_at = now
+    audit.record("login.success", user, user=user)
+    return user
+
+
+def start_session(user: User) -> None:
+    """A fresh session: nothing from before sign-in survives into it."""
+    lang = session.get("lang")
+    session.clear()
+    login_user(user)
+    now = utcnow().timestamp()
+    session["auth_at"] = now
+    session["seen_at"] = now
+    if lang and not user.language:
+        session["lang"] = lang
+    session.permanent = True
+
+
+def sign_out(user: User) -> None:
+    end_sessions(user)
+    audit.record("logout", user, user=user)
+    logout_user()
+    session.clear()
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every cookie issued to this user."""
+    user.session_version += 1
+    db.session.flush()
+
+
+def session_expired() -> bool:
+    """True when the signed-in session is past its idle or absolute limit; else touch it."""
+    cfg = current_app.config
+    now = utcnow().timestamp()
+    auth_at, seen_at = session.get("auth_at"), session.get("seen_at")
+    if auth_at is None or seen_at is None:
+        return True
+    if now - seen_at > cfg["SESSION_IDLE_MINUTES"] * 60:
+        return True
+    if now - auth_at > cfg["SESSION_ABSOLUTE_HOURS"] * 3600:
+        return True
+    if now - seen_at > 30:  # don't rewrite the cookie on every request
+        session["seen_at"] = now
+    return False
+
+
+def load_user(token: str) -> User | None:
+    """Flask-Login's loader: the id and session version must both match."""
+    user_id, _, version = token.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def wards_by_code(codes: list[str]) -> list[Ward]:
+    wards = list(db.session.scalars(select(Ward).where(Ward.code.in_(codes))))
+    missing = set(codes) - {w.code for w in wards}
+    if missing:
+        raise AccountError(f"Unknown ward: {', '.join(sorted(missing))}", "wards")
+    return wards
+
+
+def create_user(username: str, password: str, role: str, wards: list[Ward], *,
+                display_name: str = "", actor: User | None = None,
+                check_policy: bool = True) -> User:
+    username = username.strip()
+    if role not in ROLES:
+        raise AccountError(f"Unknown role: {role}", "role")
+    if not username or len(username) > 64:
+        raise AccountError("A username of 1 to 64 characters is required.", "username")
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise AccountError("This username is taken.", "username")
+    if check_policy and (problem := password_problem(password, username)):
+        raise AccountError(problem, "password")
+    user = User(username=username, display_name=display_name or username,
+                password_hash=hash_password(password), role=role, wards=list(wards))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", user, user=actor, role=role, wards=[w.code for w in wards])
+    return user
+
+
+def set_password(user: User, password: str, *, actor: User | None = None) -> None:
+    if problem := password_problem(password, user.username):
+        raise AccountError(problem, "password")
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    end_sessions(user)
+    audit.record("user.password_reset", user, user=actor)
+
+
+def update_user(user: User, *, role: str, wards: list[Ward], display_name: str,
+                active: bool, actor: User | None = None) -> None:
+    if role not in ROLES:
+        raise AccountError(f"Unknown role: {role}", "role")
+    changes = {}
+    if role != user.role:
+        changes["role"] = [user.role, role]
+    if active != user.active:
+        changes["active"] = [user.active, active]
+    old_codes, new_codes = [w.code for w in user.wards], sorted(w.code for w in wards)
+    if old_codes != new_codes:
+        changes["wards"] = [old_codes, new_codes]
+    if display_name != user.display_name:
+        changes["display_name"] = True
+    user.role, user.active, user.display_name = role, active, display_name
+    user.wards = list(wards)
+    if "role" in changes or "active" in changes:
+        end_sessions(user)
+    db.session.flush()
+    if changes:
+        audit.record("user.updated", user, user=actor, **changes)
+
+
+def check_session():
+    """before_request: end a signed-in session that is stale or revoked."""
+    from flask import request
+    from flask_login import current_user
+
+    if request.endpoint == "static" or not session.get("_user_id"):
+        return None
+    if not current_user.is_authenticated or session_expired():
+        # revoked (version bumped, disabled) or timed out: drop the cookie's contents
+        lang = session.get("lang")
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang
+    return None
+
+
+def unauthorized():
+    """Flask-Login's handler: htmx gets HX-Redirect, a page gets a redirect, both to /login."""
+    from flask import redirect, request, url_for
+
+    from portal.htmx import hx_redirect
+
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    target = url_for("auth.login", next=next_path)
+    if request.headers.get("HX-Request") == "true":
+        return hx_redirect(target, 401)
+    return redirect(target, 303)

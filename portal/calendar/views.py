@@ -1,0 +1,4 @@
+"""calendar views."""
+from flask import Blueprint
+
+bp = Blueprint("calendar", __name__)

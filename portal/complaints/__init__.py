@@ -1,0 +1,1 @@
+"""Complaints, praise and suggestions: register, workflow, root causes, corrective actions."""

@@ -1,0 +1,4 @@
+"""complaints views."""
+from flask import Blueprint
+
+bp = Blueprint("complaints", __name__)

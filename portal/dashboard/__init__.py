@@ -1,0 +1,1 @@
+"""Read-only aggregates and the dashboards built on them."""

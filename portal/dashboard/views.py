@@ -1,0 +1,4 @@
+"""dashboard views."""
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)

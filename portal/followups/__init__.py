@@ -1,0 +1,1 @@
+"""Discharges, import, follow-up tasks, call attempts and the worklist."""

@@ -1,0 +1,4 @@
+"""followups views."""
+from flask import Blueprint
+
+bp = Blueprint("followups", __name__)

@@ -1,0 +1,1 @@
+"""Start page per role, language switch and the health check."""

@@ -1,0 +1,51 @@
+"""Language and time zone for each request.
+
+The user's saved preference wins, then the language chosen with the header switch
+(kept in the session), then the browser's Accept-Language. Messages are English in
+the code and translated to Chinese; each feature keeps its catalogue in
+portal/<feature>/translations and Flask-Babel merges them. Babel calls zh_CN
+zh_Hans_CN, so the catalogue folder is plain `zh`, which every Chinese variant reaches.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, g, request, session
+from flask_babel import get_locale
+
+PORTAL_DIR = Path(__file__).parent
+
+
+def translation_directories() -> list[str]:
+    return sorted(str(p) for p in PORTAL_DIR.glob("**/translations") if p.is_dir())
+
+
+def normalise(tag: str | None) -> str | None:
+    """'zh-CN', 'zh_Hans_CN', 'zh-TW' -> 'zh'; 'en-GB' -> 'en'; others -> None."""
+    if not tag:
+        return None
+    base = tag.replace("-", "_").split("_")[0].lower()
+    return base if base in current_app.config["LANGUAGES"] else None
+
+
+def select_locale() -> str:
+    # Use the user only if this request already loaded it: choosing a language must never
+    # be what queries the database (error pages for an unreachable database need it too).
+    user = g.get("_login_user")
+    user_lang = getattr(user, "language", None)
+    for candidate in (user_lang, session.get("lang")):
+        if lang := normalise(candidate):
+            return lang
+    for tag, _quality in request.accept_languages:
+        if lang := normalise(tag):
+            return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_locale_tag() -> str:
+    """The value for <html lang>: zh-CN or en."""
+    return "zh-CN" if str(get_locale()).startswith("zh") else "en"

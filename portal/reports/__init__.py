@@ -1,0 +1,1 @@
+"""Monthly nursing-quality report and list exports."""

@@ -1,0 +1,4 @@
+"""reports views."""
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)

@@ -1,0 +1,1 @@
+"""Satisfaction survey templates, channels, responses and scoring."""

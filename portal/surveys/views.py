@@ -1,0 +1,4 @@
+"""surveys views."""
+from flask import Blueprint
+
+bp = Blueprint("surveys", __name__)

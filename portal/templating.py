@@ -1,0 +1,46 @@
+"""Jinja globals and filters shared by every template."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime
+from flask_wtf.csrf import generate_csrf
+
+from portal.auth.permissions import may
+from portal.i18n import current_locale_tag
+from portal.nav import nav_items, role_label
+from portal.timeutil import local_now
+from portal.privacy import mask_phone
+
+
+def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """An aware UTC datetime shown in Asia/Shanghai."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def local_date(value: date | None, fmt: str = "yyyy-MM-dd") -> str:
+    return format_date(value, fmt) if value else ""
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (pagination, tabs, sorting)."""
+    args = request.args.to_dict(flat=True)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    from urllib.parse import urlencode
+
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(may=may, nav_items=nav_items,
+                                 current_locale_tag=current_locale_tag,
+                                 csrf_token=generate_csrf, url_with=url_with,
+                                 role_label=role_label, now_local=local_now)
+    app.jinja_env.filters.update(dt=local_datetime, d=local_date, mask_phone=mask_phone)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,1 @@
+"""The ward registry (病区) and per-ward settings."""

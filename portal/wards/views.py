@@ -1,0 +1,4 @@
+"""wards views."""
+from flask import Blueprint
+
+bp = Blueprint("wards", __name__)
