@@ -14,7 +14,8 @@ from sqlalchemy import and_, case, distinct, func, select
 
 from portal.dashboard.sqlutil import grouped, month_of_date
 from portal.extensions import db
-from portal.followups.models import REACHED, Discharge, FollowUpTask as T
+from portal.followups.models import REACHED, Discharge
+from portal.followups.models import FollowUpTask as T
 
 NAME = "followups"
 ATTEMPTED = T.attempts > 0

@@ -185,6 +185,15 @@ def trends(filters: Filters, metrics=None, months: int = 12, ward_ids="filter") 
     return points
 
 
+def ward_figures(filters: Filters, metrics=None) -> dict:
+    """{ward id: [Figure]} with each ward's previous period: two GROUP BY ward queries."""
+    metrics = metrics or M.registered()
+    now = counts_for(filters, *filters.period.clipped(), "ward", metrics)
+    before = counts_for(filters, *filters.period.previous().clipped(), "ward", metrics)
+    return {ward_id: [Figure(m, dict(counts), dict(before.get(ward_id, {}))) for m in metrics]
+            for ward_id, counts in now.items()}
+
+
 def change_text(figure: Figure) -> str:
     if figure.change is None:
         return _("no comparison")

@@ -9,9 +9,12 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from portal.auth.permissions import allow
-from portal.dashboard import metrics as M, services, views_context as ctx
+from portal.dashboard import drill_columns, services
+from portal.dashboard import metrics as M
+from portal.dashboard import views_context as ctx
 from portal.extensions import db
 from portal.htmx import render
+from portal.reports.exports import export_response, wants_export
 
 bp = Blueprint("dashboard", __name__)
 bp.add_app_template_global(M.format_value, "metric_value")
@@ -63,8 +66,14 @@ def drill():
         data["counts"] = ctx.count_table(
             module.drill_counts(metric.key, part, start, end, filters.ward_ids, **options))
     else:
-        query = module.drill_rows(metric.key, part, start, end, filters.ward_ids, **options)
-        data["rows"] = db.paginate(ctx.with_loads(query, kind),
+        query = ctx.with_loads(
+            module.drill_rows(metric.key, part, start, end, filters.ward_ids, **options), kind)
+        columns = drill_columns.columns_for(kind)
+        if (fmt := wants_export()) and columns:
+            return export_response("drill", columns, query, fmt,
+                                   f"{metric.label}-{part}", filters=request.args)
+        data["exportable"] = bool(columns)
+        data["rows"] = db.paginate(query,
                                    page=request.args.get("page", 1, type=int),
                                    per_page=50, error_out=False)
     return render("dashboard/drill.html", "dashboard/_drill.html", **data)

@@ -10,7 +10,8 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.dashboard import metrics as M, services
+from portal.dashboard import metrics as M
+from portal.dashboard import services
 from portal.dashboard.periods import month_period, parse_period, period_choices
 from portal.extensions import db
 from portal.wards.models import Ward

@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from portal.extensions import db
 from portal.timeutil import local_today
-
 from tests.dashboard.factories import NAME_PREFIX  # noqa: F401  (tests look for it)
 
 REACHED = {"reached_patient", "reached_family"}

@@ -3,7 +3,7 @@ wards and months, with patients whose names and phone numbers the tests look for
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from portal.extensions import db
 from portal.followups.models import CallAttempt, Discharge, FollowUpTask, Patient
@@ -56,16 +56,14 @@ def _task(rng, discharge, ward_id, due, nurse):
         t.status = "cancelled"
         return
     tries = rng.choice((0, 0, 1, 1, 2, 3))
-    at = datetime(due.year, due.month, due.day, 2, 0, tzinfo=timezone.utc)
-    outcome = None
+    at = datetime(due.year, due.month, due.day, 2, 0, tzinfo=UTC)
+    outcome, n = None, 0
     for k in range(tries):
-        outcome = rng.choice(OUTCOME_POOL)
+        outcome, n = rng.choice(OUTCOME_POOL), k + 1
         db.session.add(CallAttempt(task=t, nurse_id=nurse.id, at=at + timedelta(hours=5 * k),
                                    outcome=outcome, idempotency_key=f"k{id(t)}-{k}-{rng.random()}"))
         if outcome not in ("no_answer", "busy"):
             break
-    n = len([1 for _ in range(tries)]) if outcome in ("no_answer", "busy") else (
-        0 if outcome is None else min(tries, k + 1))
     t.attempts, t.last_outcome = n, outcome
     if outcome in ("reached_patient", "reached_family", "refused", "deceased", "readmitted",
                    "wrong_number"):
