@@ -3,7 +3,7 @@ wards and months, with patients whose names and phone numbers the tests look for
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from portal.extensions import db
 from portal.followups.models import CallAttempt, Discharge, FollowUpTask, Patient
