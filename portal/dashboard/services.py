@@ -9,7 +9,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import abort
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.dashboard import metrics as M
@@ -192,10 +191,3 @@ def ward_figures(filters: Filters, metrics=None) -> dict:
     before = counts_for(filters, *filters.period.previous().clipped(), "ward", metrics)
     return {ward_id: [Figure(m, dict(counts), dict(before.get(ward_id, {}))) for m in metrics]
             for ward_id, counts in now.items()}
-
-
-def change_text(figure: Figure) -> str:
-    if figure.change is None:
-        return _("no comparison")
-    unit = _("points") if figure.metric.unit in ("pct", "nps") else ""
-    return f"{figure.change:+.1f} {unit}".strip()

@@ -120,3 +120,9 @@ def test_small_sample_mark(data, client, login):
     login("leader")
     text = client.get("/dashboard?period=2026-09&ward=W03").get_data(as_text=True)
     assert "small sample" in text
+
+
+def test_chinese_page_shows_definitions_in_chinese(data, client, login):
+    login("leader", language="zh")
+    text = client.get("/dashboard?period=2024-01").get_data(as_text=True)
+    assert "随访成功率 = " in text and "无数据" in text and "全部病区" in text
