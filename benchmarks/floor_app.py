@@ -31,7 +31,7 @@ def make_engine(url: str):
 
 
 def create_schema(url: str) -> None:
-    engine = make_engine(url)
+    engine = create_engine(url)  # plain: the caller may have the portal's listeners loaded
     pk = "INTEGER PRIMARY KEY" if url.startswith("sqlite") else "SERIAL PRIMARY KEY"
     with engine.begin() as con:
         con.execute(text(SCHEMA.format(pk=pk)))
