@@ -57,7 +57,7 @@ def demo_data(discharges: int, seed: int, if_empty: bool):
         db.session.commit()
     from portal.auth.demo import DEMO_PASSWORD, DEMO_USERS
 
-    click.echo("Demo accounts (password %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password {DEMO_PASSWORD}):")
     for username, role, wards in DEMO_USERS:
         click.echo(f"  {username:<10} {role:<11} {' '.join(wards) or 'all wards'}")
 
