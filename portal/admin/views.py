@@ -95,7 +95,7 @@ def user_edit(user_id: int):
         try:
             accounts.update_user(user, role=form.role.data, display_name=form.display_name.data,
                                  wards=[w for w in choices if w.id in form.wards.data],
-                                 active=form.active.data, version=form.version.data,
+                                 active=form.active.data, version=form.version.data or "",
                                  actor=_actor())
         except StaleEdit as e:
             db.session.rollback()
@@ -164,7 +164,7 @@ def ward_edit(ward_id: int):
         try:
             wards_service.update_ward(ward, code=form.code.data, name=form.name.data,
                                       name_en=form.name_en.data or "", active=form.active.data,
-                                      version=form.version.data, actor=_actor())
+                                      version=form.version.data or "", actor=_actor())
         except StaleEdit as e:
             db.session.rollback()
             return render("admin/ward_form.html", "admin/_ward_form.html", 409, form=form,
