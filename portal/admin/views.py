@@ -143,8 +143,8 @@ def ward_new():
     form = WardForm()
     if form.validate_on_submit():
         try:
-            ward = wards_service.create_ward(form.code.data, form.name.data, form.name_en.data,
-                                             actor=_actor())
+            ward = wards_service.create_ward(form.code.data, form.name.data,
+                                             form.name_en.data or "", actor=_actor())
         except wards_service.WardError as e:
             _refused(form, e)
         else:
