@@ -67,3 +67,27 @@ def test_leaders_get_counts_not_files(data, client, login):
     login("leader")
     resp = client.get(URL + "&export=csv")
     assert resp.mimetype == "text/html" and NAME_PREFIX not in resp.get_data(as_text=True)
+
+
+def test_audit_log_export(app, client, login):
+    from portal.audit import services as audit
+
+    audit.record("test.entry", object_type="x", object_id="=1+2", note="@cmd")
+    db.session.commit()
+    login("quality")
+    page = client.get("/audit?action=test.entry").get_data(as_text=True)
+    assert "export=csv" in page
+    resp = client.get("/audit?action=test.entry&export=csv")
+    rows = list(csv.reader(StringIO(resp.data.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][3] == "test.entry" and rows[1][5] == "'=1+2"
+    resp = client.get("/audit?action=test.entry&export=xlsx")
+    ws = load_workbook(BytesIO(resp.data)).active
+    assert ws.cell(2, 4).value == "test.entry"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "export.audit"))
+    assert entry.detail["filters"] == ["action"]
+    login("admin")
+
+
+def test_audit_export_refused_to_leaders(app, client, login):
+    login("leader")
+    assert client.get("/audit?export=csv").status_code == 403

@@ -92,3 +92,12 @@ def test_formula_text_is_neutralised():
     from portal.reports.xlsx import _safe
 
     assert _safe(["=SUM(A1)", "+1", 5, 0.5, None]) == ["'=SUM(A1)", "'+1", 5, 0.5, None]
+
+
+def test_leader_workbook_has_no_patient_data(data, client, login):
+    login("leader")
+    wb = load_workbook(BytesIO(client.get(URLS["reports.monthly_xlsx"]).data))
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for value in row:
+                assert NAME_PREFIX not in str(value) and PHONE_PREFIX not in str(value)
