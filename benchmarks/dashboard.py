@@ -96,7 +96,7 @@ def main() -> None:
             client = app.test_client()
             sign_in_session(client, users[role])
 
-            def page(url=url):
+            def page(url=url, client=client):
                 g.pop("_login_user", None)  # the app context is shared with the requests
                 resp = client.get(url)
                 assert resp.status_code == 200, (url, resp.status_code)
