@@ -25,6 +25,7 @@ class Metric:
     higher_is_better: bool = True
     numerator_label: object = ""
     denominator_label: object = ""
+    snapshot: bool = False  # a count as of now (open cases): no previous period, no trend
 
     def value(self, counts: dict) -> float | None:
         num = counts.get(self.numerator, 0)

@@ -113,14 +113,21 @@ def _sources(metrics) -> list[str]:
     return sorted({m.source for m in metrics})
 
 
-def counts_for(filters: Filters, start, end, by: str | None, metrics, ward_ids="filter") -> dict:
+def _module(name: str):
+    if name == "followups":
+        from portal.dashboard import metrics_followups
+
+        return metrics_followups
+    return M.source_module(name)
+
+
+def counts_for(filters: Filters, start, end, by: str | None, metrics, ward_ids="filter",
+               sources=None) -> dict:
     """{group: {count: n}} merged over the sources the metrics need."""
     ids = filters.ward_ids if ward_ids == "filter" else ward_ids
     merged: dict = defaultdict(dict)
-    for name in _sources(metrics):
-        module = M.source_module(name) if name != "followups" else None
-        if module is None:
-            from portal.dashboard import metrics_followups as module
+    for name in sources or _sources(metrics):
+        module = _module(name)
         for key, counts in module.aggregate(start, end, ids, by, channel=filters.channel).items():
             merged[key].update(counts)
     return merged
@@ -135,14 +142,25 @@ def _total(grouped: dict) -> dict:
 
 
 def figures(filters: Filters, metrics=None, by_ward: dict | None = None) -> list[Figure]:
-    """Each figure for the period beside the previous period."""
+    """Each figure for the period beside the previous period.
+
+    With `by_ward` (already queried for the ranking) the totals of additive sources are its
+    sums; a source whose records may belong to several wards (complaints) is counted again
+    without grouping, so a case on two wards counts once for the hospital.
+    """
     metrics = metrics or M.registered()
     start, end = filters.period.clipped()
-    current = _total(by_ward) if by_ward is not None else counts_for(
-        filters, start, end, None, metrics).get(None, {})
+    if by_ward is None:
+        current = counts_for(filters, start, end, None, metrics).get(None, {})
+    else:
+        current = _total(by_ward)
+        shared = [n for n in _sources(metrics) if not getattr(_module(n), "ADDITIVE", True)]
+        if shared:
+            current.update(counts_for(filters, start, end, None, metrics, sources=shared)
+                           .get(None, {}))
     prev = filters.period.previous()
     previous = counts_for(filters, *prev.clipped(), None, metrics).get(None, {})
-    return [Figure(m, dict(current), dict(previous)) for m in metrics]
+    return [Figure(m, dict(current), {} if m.snapshot else dict(previous)) for m in metrics]
 
 
 def ward_counts(filters: Filters, metrics=None, ward_ids="filter") -> dict:
@@ -176,9 +194,13 @@ def trends(filters: Filters, metrics=None, months: int = 12, ward_ids="filter") 
     firsts = filters.period.trend_months(months)
     last = month_period(firsts[-1])
     start, end = firsts[0], min(last.end, filters.period.clipped()[1])
-    by_month = counts_for(filters, start, end, "month", metrics, ward_ids)
+    by_month = counts_for(filters, start, end, "month", [m for m in metrics if not m.snapshot],
+                          ward_ids)
     points = {}
     for m in metrics:
+        if m.snapshot:
+            points[m.key] = []
+            continue
         points[m.key] = [(month_key(d), m.value(by_month.get(month_key(d), {})),
                           by_month.get(month_key(d), {})) for d in firsts]
     return points
