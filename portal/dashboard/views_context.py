@@ -60,15 +60,16 @@ def overview(filters: services.Filters, sort: str = "", direction: str = "desc")
 
 def quality_queue(filters: services.Filters) -> dict:
     """Queue items from the complaint and survey features, when they are built."""
-    items = {}
+    items, sections = {}, []
     for name in ("complaints", "surveys"):
         module = M.source_module(name)
         if module is not None and hasattr(module, "queue"):
             items.update(module.queue(filters))
+            sections.append(module.QUEUE_TEMPLATE)
     from portal.dashboard import metrics_followups
 
     items["second_level"] = metrics_followups.second_level(filters)
-    return {"queue": items}
+    return {"queue": items, "queue_sections": sections}
 
 
 def ward_view(filters: services.Filters) -> dict:

@@ -33,7 +33,7 @@ def read_filters(args, user) -> services.Filters:
     return filters
 
 
-def context(filters: services.Filters) -> dict:
+def context(filters: services.Filters, user) -> dict:
     metrics = M.registered()
     by_ward = services.ward_counts(filters, metrics)
     figures = services.figures(filters, metrics, by_ward=by_ward)
@@ -46,7 +46,7 @@ def context(filters: services.Filters) -> dict:
     for name in ("complaints", "surveys"):
         module = M.source_module(name)
         if module is not None and hasattr(module, "report_lists"):
-            lists.update(module.report_lists(filters))
+            lists.update(module.report_lists(filters, user))
     return {"filters": filters, "metrics": metrics, "figures": figures, "sections": sections,
             "lists": lists, "generated_at": local_now(),
             "title": _("Monthly nursing quality report")}

@@ -26,7 +26,7 @@ def monthly_report():
 
     months = [(k, label) for k, label in period_choices() if len(k) == 7]
     return render("reports/monthly.html", "reports/_monthly.html", months=months,
-                  wards=visible_wards(current_user), **monthly.context(filters))
+                  wards=visible_wards(current_user), **monthly.context(filters, current_user))
 
 
 @bp.route("/reports/monthly.xlsx")
@@ -34,7 +34,7 @@ def monthly_report():
 def monthly_xlsx():
     filters = monthly.read_filters(request.args, current_user)
     monthly.require_month_scope(current_user, filters)
-    body = xlsx.workbook(monthly.context(filters))
+    body = xlsx.workbook(monthly.context(filters, current_user))
     scope = filters.ward.code if filters.ward else "hospital"
     audit.record("export.monthly_report", object_type="report", object_id=filters.period.key,
                  ward=scope, format="xlsx")
