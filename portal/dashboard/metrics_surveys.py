@@ -20,8 +20,14 @@ from portal.extensions import db
 
 try:
     from portal.surveys.answers import scale_bounds
-    from portal.surveys.models import (Answer, Question, Response, ReviewItem, SurveyTemplate,
-                                       SurveyVersion)
+    from portal.surveys.models import (
+        Answer,
+        Question,
+        Response,
+        ReviewItem,
+        SurveyTemplate,
+        SurveyVersion,
+    )
     AVAILABLE = True
 except ImportError:  # the surveys feature is not built on this branch
     AVAILABLE = False
