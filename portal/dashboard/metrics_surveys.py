@@ -173,7 +173,7 @@ def queue(filters) -> dict:
     total = db.session.scalar(select(func.count()).select_from(ReviewItem).where(*conds))
     items = db.session.scalars(select(ReviewItem).where(*conds).options(
         selectinload(ReviewItem.ward)).order_by(ReviewItem.created_at).limit(REVIEW_LIMIT)).all()
-    return {"reviews": {"total": total or 0, "items": items}}
+    return {"reviews": {"total": total or 0, "rows": items}}
 
 
 COMMENT_LIMIT = 1000
