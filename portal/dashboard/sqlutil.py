@@ -27,6 +27,13 @@ def month_of_datetime(column):
     return func.strftime("%Y-%m", column, literal_column("'+8 hours'"))
 
 
+def local_date_of(column):
+    """The Asia/Shanghai calendar day of a UTC datetime column (comparable with a Date)."""
+    if dialect() == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", column))
+    return func.date(column, literal_column("'+8 hours'"))
+
+
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) local, as aware datetimes: for UTC datetime columns."""
     return (datetime.combine(start, time(), LOCAL_TZ),

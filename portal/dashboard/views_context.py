@@ -50,7 +50,12 @@ def overview(filters: services.Filters, sort: str = "", direction: str = "desc")
     by_ward = services.ward_counts(filters, metrics)
     figures = services.figures(filters, metrics, by_ward=by_ward)
     ranking = services.ward_ranking(filters, by_ward, metrics, sort, direction != "asc")
-    return {"filters": filters, "figures": figures, "ranking": ranking,
+    sections, extra = [], {}
+    complaints = M.source_module("complaints")
+    if complaints is not None:
+        sections.append(complaints.LEADER_TEMPLATE)
+        extra["top_categories"] = complaints.top_categories(filters)
+    return {"sections": sections, **extra,"filters": filters, "figures": figures, "ranking": ranking,
             "trends": services.trends(filters, metrics), "metrics": metrics,
             "sort": sort, "direction": direction, "drill_url": drill_url,
             "trend_points": trend_points,
