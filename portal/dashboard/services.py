@@ -82,7 +82,7 @@ class Figure:
 
     def __post_init__(self):
         self.value = self.metric.value(self.counts)
-        self.previous = self.metric.value(self.previous_counts)
+        self.previous = None if self.metric.snapshot else self.metric.value(self.previous_counts)
 
     @property
     def numerator(self) -> int:
