@@ -19,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import dashboard_data, dashboard_floor  # noqa: E402
+from benchmarks import dashboard_data, dashboard_extra, dashboard_floor  # noqa: E402
+
+SURVEY_SHARE, CASE_SHARE = 0.3, 0.05  # 300,000 responses and 50,000 cases per 1M discharges
 
 
 def build(path: str, n: int) -> None:
@@ -48,6 +50,32 @@ def build(path: str, n: int) -> None:
     conn.close()
 
 
+def add_extras(path: str, n: int) -> None:
+    """Migrate a reused database to the current schema; fill survey/complaint tables once."""
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.timeutil import local_today
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench" * 8,
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        db.engine.dispose()
+    conn = sqlite3.connect(path)
+    ward_ids = [r[0] for r in conn.execute("SELECT id FROM wards ORDER BY code")]
+    user_id = conn.execute("SELECT min(id) FROM users").fetchone()[0]
+    today = local_today()
+    if dashboard_extra.has_table(conn, "survey_responses") and \
+            dashboard_extra.empty(conn, "survey_responses"):
+        dashboard_extra.surveys(conn, int(n * SURVEY_SHARE), ward_ids, today)
+    if dashboard_extra.has_table(conn, "complaints") and dashboard_extra.empty(conn, "complaints"):
+        dashboard_extra.complaints(conn, int(n * CASE_SHARE), ward_ids, user_id, today)
+    conn.execute("ANALYZE")
+    conn.close()
+
+
 def timed(fn, runs: int) -> float:
     fn()  # warm caches (both sides get the same warm-up)
     samples = []
@@ -69,6 +97,7 @@ def main() -> None:
         t0 = time.perf_counter()
         build(path, args.discharges)
         print(f"generated {args.discharges} discharges in {time.perf_counter() - t0:.0f}s -> {path}")
+    add_extras(path, args.discharges)
 
     from flask import g
 

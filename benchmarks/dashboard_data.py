@@ -2,7 +2,7 @@
 two ward follow-up tasks each (D+3, D+30) and their call attempts, inserted with executemany
 on the raw SQLite connection (the ORM would take hours at a million rows).
 
-Extra sources (survey responses, complaint cases) register generators in EXTRA when built.
+Survey responses and complaint cases: benchmarks/dashboard_extra.py (when those tables exist).
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from datetime import date, timedelta
 OUTCOMES = ("reached_patient", "reached_patient", "reached_family", "no_answer", "busy",
             "no_answer", "wrong_number", "refused")
 STAMP = "2024-01-01 00:00:00.000000"
-EXTRA: list = []  # callables (conn, rng, n, today) adding survey/complaint rows
 
 
 def generate(conn, n: int, ward_ids: list[int], nurse_id: int, today: date, seed: int = 1):
@@ -63,6 +62,4 @@ def generate(conn, n: int, ward_ids: list[int], nurse_id: int, today: date, seed
         conn.executemany("INSERT INTO call_attempts (id, task_id, nurse_id, at, outcome, concerns,"
                          " compliments, notes, idempotency_key) VALUES (?,?,?,?,?,?,?,?,?)", attempts)
         conn.commit()
-    for extra in EXTRA:
-        extra(conn, rng, n, today)
     conn.commit()

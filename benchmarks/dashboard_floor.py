@@ -19,7 +19,6 @@ DISCHARGES = """SELECT {key} count(*) FROM discharges WHERE discharged_on >= ?
 SECOND_LEVEL = """SELECT count(*) FROM followup_tasks q LEFT JOIN followup_tasks w
   ON w.id = q.sampled_task_id WHERE q.kind = 'quality' AND q.due_on >= ? AND q.due_on <= ?
   AND q.status != 'cancelled'"""
-EXTRA: list = []  # callables (conn, period, ward_id, quality) for survey/complaint aggregates
 
 
 def twelve_months(today: date) -> Period:
@@ -46,5 +45,6 @@ def run(conn, period: Period, ward_id=None, quality: bool = False) -> None:
         _run(conn, sql, trend_start, period.end, ward_id, "month")   # 12-month trend
     if quality:
         conn.execute(SECOND_LEVEL, (period.start.isoformat(), period.end.isoformat())).fetchall()
-    for extra in EXTRA:
-        extra(conn, period, ward_id, quality)
+    from benchmarks import dashboard_extra
+
+    dashboard_extra.floor(conn, period, ward_id, quality)
