@@ -127,7 +127,17 @@ def floor(conn, period, ward_id, quality: bool) -> None:
             conn.execute(COMPLAINT_FLOOR.format(key=key, ward=ward, group=group),
                          (start.isoformat(), end.isoformat(), start.isoformat(),
                           (end + timedelta(days=1)).isoformat())).fetchall()
+        conn.execute("SELECT count(*), sum(CASE WHEN status = 'open' THEN 1 ELSE 0 END) FROM"
+                     " complaint_actions a JOIN complaint_wards w ON w.complaint_id ="
+                     " a.complaint_id GROUP BY w.ward_id").fetchall()
+        conn.execute("SELECT c.category_id, count(DISTINCT c.id) FROM complaints c WHERE"
+                     " c.kind = 'complaint' AND c.received_at >= ? AND c.received_at < ?"
+                     " GROUP BY 1 ORDER BY 2 DESC LIMIT 5",
+                     (period.start.isoformat(), period.end.isoformat())).fetchall()
         if quality:
+            conn.execute("SELECT count(*), sum(CASE WHEN next_due_on < date('now') THEN 1 ELSE 0"
+                         " END), sum(is_repeat) FROM complaints WHERE kind = 'complaint' AND"
+                         " state NOT IN ('closed', 'withdrawn')").fetchall()
             conn.execute("SELECT * FROM complaints WHERE kind = 'complaint' AND state NOT IN"
                          " ('closed', 'withdrawn') ORDER BY next_due_on LIMIT 15").fetchall()
             conn.execute("SELECT * FROM complaint_actions WHERE status = 'open'"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from benchmarks import dashboard_extra
 from portal.dashboard.periods import Period, add_months
 
 TASKS = """SELECT {key} count(DISTINCT discharge_id),
@@ -45,6 +46,8 @@ def run(conn, period: Period, ward_id=None, quality: bool = False) -> None:
         _run(conn, sql, trend_start, period.end, ward_id, "month")   # 12-month trend
     if quality:
         conn.execute(SECOND_LEVEL, (period.start.isoformat(), period.end.isoformat())).fetchall()
-    from benchmarks import dashboard_extra
-
+        if dashboard_extra.has_table(conn, "survey_review_items"):
+            conn.execute("SELECT count(*) FROM survey_review_items WHERE status = 'open'").fetchall()
+            conn.execute("SELECT * FROM survey_review_items WHERE status = 'open'"
+                         " ORDER BY created_at LIMIT 10").fetchall()
     dashboard_extra.floor(conn, period, ward_id, quality)

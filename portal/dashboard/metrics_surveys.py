@@ -53,7 +53,19 @@ METRICS = (
 
 
 def key_questions() -> tuple[dict[int, float], list[int]]:
-    """({overall question id: scale max}, [0–10 recommend question ids]) of patient surveys."""
+    """({overall question id: scale max}, [0–10 recommend question ids]) of patient surveys
+    (looked up once per request)."""
+    from flask import g, has_app_context
+
+    cached = g.get("dashboard_key_questions") if has_app_context() else None
+    if cached is None:
+        cached = _key_questions()
+        if has_app_context():
+            g.dashboard_key_questions = cached
+    return cached
+
+
+def _key_questions() -> tuple[dict[int, float], list[int]]:
     rows = db.session.scalars(
         select(Question).join(SurveyVersion, SurveyVersion.id == Question.version_id)
         .join(SurveyTemplate, SurveyTemplate.id == SurveyVersion.template_id)
