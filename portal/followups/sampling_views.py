@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, ValidationError
 
 from portal.auth.permissions import allow
@@ -34,7 +35,7 @@ def sampling_page():
     user = current_user._get_current_object()
     wards = services.user_wards(user)
     form = SamplingForm()
-    form.ward.choices = [(w.code, str(w)) for w in wards]
+    form.ward.choices = [SelectChoice(w.code, str(w)) for w in wards]
     if form.validate_on_submit():
         ward = next(w for w in wards if w.code == form.ward.data)
         created = sampling.draw_sample(user, ward, form.date_from.data, form.date_to.data,

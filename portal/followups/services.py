@@ -35,8 +35,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.extensions import db
-from portal.followups.models import (REACHED, RETRY_OUTCOMES, CallAttempt, Discharge,
-                                     FollowUpTask, Patient)
+from portal.followups.models import (
+    RETRY_OUTCOMES,
+    CallAttempt,
+    Discharge,
+    FollowUpTask,
+    Patient,
+)
 from portal.timeutil import LOCAL_TZ, local_now, local_today
 from portal.wards.models import Ward
 
@@ -299,11 +304,6 @@ def record_attempt(task_id: int, user, *, outcome: str, key: str, version: int |
     return AttemptResult(task, attempt)
 
 
-def last_attempt(task: FollowUpTask) -> CallAttempt | None:
-    return db.session.scalar(select(CallAttempt).where(CallAttempt.task_id == task.id)
-                             .order_by(CallAttempt.at.desc(), CallAttempt.id.desc()).limit(1))
-
-
 # --- patient timeline ------------------------------------------------------------------------
 
 @dataclass
@@ -314,13 +314,20 @@ class TimelineEntry:
 
 
 def patient_timeline(patient: Patient, user) -> list[TimelineEntry]:
-    """Every discharge, task and attempt of the patient (within the user's scope), newest first."""
+    """Every discharge, ward task and attempt of the patient, on any ward, newest first.
+
+    Seeing the patient at all is the gate (get_patient_or_404: a discharge on one of the
+    user's wards); the whole history then helps the call. Second-level (quality) tasks are
+    shown to quality staff only, so the ward's own call is checked blind.
+    """
     discharges = db.session.scalars(
         select(Discharge).where(Discharge.patient_id == patient.id)
         .options(contains_eager(Discharge.ward)).join(Discharge.ward)).all()
     T = FollowUpTask
     tasks = db.session.scalars(
-        select(T).join(T.discharge).where(Discharge.patient_id == patient.id, task_scope(user))
+        select(T).join(T.discharge)
+        .where(Discharge.patient_id == patient.id,
+               true() if user.sees_all_wards else T.kind == "ward")
         .options(selectinload(T.rule), selectinload(T.call_attempts).selectinload(
             CallAttempt.nurse), selectinload(T.assignee))).all()
     entries = [TimelineEntry(datetime.combine(d.discharged_on, time(), LOCAL_TZ), "discharge", d)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.followups.models import HEALTH, MEDICATION, OUTCOMES, REACHED
@@ -31,6 +32,10 @@ TAB_LABELS = {"today": _l("Due today"), "overdue": _l("Overdue"),
 SEX_LABELS = {"M": _l("Male"), "F": _l("Female"), "U": _l("Unknown")}
 
 
+def choices(mapping: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in mapping.items()]
+
+
 def labels() -> dict:
     return {"outcomes": OUTCOME_LABELS, "outcome_keys": OUTCOME_KEYS, "health": HEALTH_LABELS,
             "medication": MEDICATION_LABELS, "statuses": STATUS_LABELS, "tabs": TAB_LABELS,
@@ -40,15 +45,15 @@ def labels() -> dict:
 class AttemptForm(FlaskForm):
     """One attempt. `details=1` marks the posted call form of a reached call."""
 
-    outcome = SelectField(_l("Outcome"), choices=list(OUTCOME_LABELS.items()),
+    outcome = SelectField(_l("Outcome"), choices=choices(OUTCOME_LABELS),
                           validators=[DataRequired()])
     key = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
     version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
     details = HiddenField()
-    health_status = RadioField(_l("Health status"), choices=list(HEALTH_LABELS.items()),
+    health_status = RadioField(_l("Health status"), choices=choices(HEALTH_LABELS),
                                validators=[Optional()], validate_choice=True)
     medication = RadioField(_l("Medication taken as prescribed"),
-                            choices=list(MEDICATION_LABELS.items()), validators=[Optional()])
+                            choices=choices(MEDICATION_LABELS), validators=[Optional()])
     concerns = TextAreaField(_l("Concerns"), validators=[Length(max=TEXT_MAX)],
                              render_kw={"rows": 2, "maxlength": TEXT_MAX})
     compliments = TextAreaField(_l("Compliments"), validators=[Length(max=TEXT_MAX)],
@@ -67,7 +72,7 @@ class AttemptForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if ok and self.is_call_form and self.outcome.data in REACHED:
+        if self.is_call_form and self.outcome.data in REACHED:
             for f in (self.health_status, self.medication):
                 if not f.data:
                     f.errors = [*f.errors, _l("Please choose one.")]
