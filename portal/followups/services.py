@@ -165,18 +165,67 @@ def tab_counts(user, ward: Ward | None = None, today: date | None = None) -> dic
     return dict(zip(TABS, (n or 0 for n in row), strict=True))
 
 
-def worklist_query(user, tab: str, ward: Ward | None = None, today: date | None = None):
-    """A select() of tasks (with discharge, patient and ward loaded by the same join)."""
+def worklist_query(user, tab: str, ward: Ward | None = None, today: date | None = None,
+                   limit: int | None = None, offset: int = 0):
+    """A select() of tasks (with discharge, patient and ward loaded by the same join).
+
+    With `limit`, the page is chosen first on the narrow (task, discharge date) rows and only
+    its tasks are joined to patients and wards: the sort does not carry wide rows.
+    """
     tabs = tab_conditions(today)
     T = FollowUpTask
+    if tab == "done":
+        order = (T.completed_at.desc(), T.id.desc())
+    else:
+        order = (T.due_on, Discharge.discharged_on, T.id)
+    where = (task_scope(user, ward), getattr(tabs, tab))
     query = (select(T)
              .join(T.discharge).join(Discharge.patient).join(T.ward)
              .options(contains_eager(T.discharge).contains_eager(Discharge.patient),
-                      contains_eager(T.ward))
-             .where(task_scope(user, ward), getattr(tabs, tab)))
-    if tab == "done":
-        return query.order_by(T.completed_at.desc(), T.id.desc())
-    return query.order_by(T.due_on, Discharge.discharged_on, T.id)
+                      contains_eager(T.ward)))
+    if limit is None:
+        return query.where(*where).order_by(*order)
+    page_ids = (select(T.id).join(T.discharge).where(*where).order_by(*order)
+                .limit(limit).offset(offset))
+    return query.where(T.id.in_(page_ids)).order_by(*order)
+
+
+@dataclass
+class Page:
+    """One page of a list whose total is already known (the pager macro reads these)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def worklist_page(user, tab: str, ward: Ward | None, page: int, per_page: int,
+                  counts: dict[str, int]) -> Page:
+    """The tasks of one page of a tab; the tab count is the total (no second count query)."""
+    page = max(page, 1)
+    query = worklist_query(user, tab, ward, limit=per_page, offset=(page - 1) * per_page)
+    return Page(list(db.session.scalars(query)), page, per_page, counts[tab])
 
 
 def age_at(patient: Patient, day: date) -> int | None:

@@ -1,6 +1,7 @@
 """The call-attempt form (one row of the worklist, and the call form of a reached call)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
@@ -36,10 +37,25 @@ def choices(mapping: dict) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in mapping.items()]
 
 
+COLUMN_LABELS = {"patient": _l("Patient"), "phone": _l("Phone"), "ward": _l("Ward"),
+                 "discharged": _l("Discharged"), "diagnosis": _l("Diagnosis"), "due": _l("Due"),
+                 "attempts": _l("Attempts"), "log": _l("Log the call")}
+# translated once per request, then filled per row with `%` (no gettext call per row)
+FORMATS = {"age": _l("%(n)d y"), "day": _l("day %(n)d"), "next_try": _l("next try %(at)s")}
+
+
+def _translated(mapping: dict) -> dict[str, str]:
+    return {key: str(value) for key, value in mapping.items()}
+
+
 def labels() -> dict:
-    return {"outcomes": OUTCOME_LABELS, "outcome_keys": OUTCOME_KEYS, "health": HEALTH_LABELS,
-            "medication": MEDICATION_LABELS, "statuses": STATUS_LABELS, "tabs": TAB_LABELS,
-            "sexes": SEX_LABELS}
+    """Every label the worklist shows, translated once for this request."""
+    return {"outcomes": _translated(OUTCOME_LABELS), "outcome_keys": OUTCOME_KEYS,
+            "health": _translated(HEALTH_LABELS), "medication": _translated(MEDICATION_LABELS),
+            "statuses": _translated(STATUS_LABELS), "tabs": _translated(TAB_LABELS),
+            "sexes": _translated(SEX_LABELS), "cols": _translated(COLUMN_LABELS),
+            "fmt": _translated(FORMATS), "show_number": _("Show number"),
+            "no_number": _("No number")}
 
 
 class AttemptForm(FlaskForm):
