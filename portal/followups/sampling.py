@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import Numeric, and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
 from portal.audit.services import record
@@ -66,7 +67,8 @@ class Agreement:
 
 
 def _pct(part, whole):
-    return func.round(literal(100.0) * part / func.nullif(whole, 0), 1)
+    # numeric on PostgreSQL (round(double, int) does not exist there), real on SQLite
+    return func.round(literal(Decimal("100.0"), Numeric(10, 1)) * part / func.nullif(whole, 0), 1)
 
 
 def agreement() -> tuple[list[Agreement], Agreement | None]:

@@ -244,7 +244,9 @@ def get_task_or_404(task_id: int, user, *, for_update: bool = False) -> FollowUp
                       contains_eager(T.ward), selectinload(T.rule))
              .where(T.id == task_id, task_scope(user)))
     if for_update:
-        query = query.with_for_update(of=T)
+        # lock the row and refresh what this session may already hold (a parallel request
+        # may have changed it since): the version check below must see the committed row
+        query = query.with_for_update(of=T).execution_options(populate_existing=True)
     task = db.session.scalar(query)
     if task is None:
         abort(404)
@@ -323,6 +325,10 @@ def record_attempt(task_id: int, user, *, outcome: str, key: str, version: int |
     if existing is not None:
         return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
     task = get_task_or_404(task_id, user, for_update=True)
+    # a parallel request with the same key may have committed while we waited for the lock
+    existing = find_attempt(key)
+    if existing is not None:
+        return AttemptResult(task, existing, replayed=True)
     if task.status != "pending" or (version is not None and version != task.version):
         raise TaskChanged(task)
     at = at or local_now()
@@ -349,6 +355,9 @@ def record_attempt(task_id: int, user, *, outcome: str, key: str, version: int |
         return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
     except StaleDataError:
         db.session.rollback()
+        existing = find_attempt(key)
+        if existing is not None:   # the parallel request was this same click
+            return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
         raise TaskChanged(get_task_or_404(task_id, user)) from None
     return AttemptResult(task, attempt)
 

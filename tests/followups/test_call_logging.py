@@ -187,3 +187,37 @@ def test_quality_logs_second_level_task(client, login):
     db.session.commit()
     assert post(client, task, outcome="no_answer").status_code == 200
     assert n_attempts() == 1
+
+
+def test_double_click_in_parallel_with_version_records_one(app, login):
+    """Two clients post the same form (same key and version) at once: one attempt, no 409."""
+    import threading
+
+    from tests.conftest import sign_in_session
+
+    nurse = login("nurse")
+    task = task_w()
+    db.session.commit()
+    clients = []
+    for _ in range(4):
+        c = app.test_client()
+        sign_in_session(c, nurse)
+        c.csrf_token()
+        clients.append(c)
+    target = url(task)
+    db.session.commit()
+    barrier, statuses = threading.Barrier(len(clients)), []
+
+    def fire(c):
+        barrier.wait(timeout=30)
+        statuses.append(c.post(target, data={"outcome": "no_answer", "key": KEY,
+                                                "version": "1"}, htmx=True).status_code)
+
+    threads = [threading.Thread(target=fire, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses == [200] * len(clients)
+    db.session.rollback()
+    assert n_attempts() == 1
