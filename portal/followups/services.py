@@ -75,10 +75,14 @@ def new_key() -> str:
 def is_working_day(day: date) -> bool:
     """The one place that decides working days for call slots.
 
-    TODO(calendar): swap in the holiday calendar (public holidays and 调休 make-up days)
-    when portal/calendar offers it; for now Monday to Friday.
+    Uses the holiday calendar (public holidays and 调休 make-up days) when the calendar
+    feature provides `portal.calendar.services.is_working_day`; Monday to Friday until then.
     """
-    return day.weekday() < 5
+    try:
+        from portal.calendar.services import is_working_day as calendar_working_day
+    except ImportError:
+        return day.weekday() < 5
+    return calendar_working_day(day)
 
 
 def next_attempt_slot(after: datetime) -> datetime:
