@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _  # services also run outside requests
 from sqlalchemy import select
 
 from portal.audit.services import record

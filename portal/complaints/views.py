@@ -47,7 +47,7 @@ def register():
                        page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     cal = calendar_for([c.next_due_on for c in page.items])
-    return render("complaints/register.html", "complaints/_register.html", page=page,
+    return render("complaints/register.html", "complaints/_register.html", results=page,
                   filters=filters, today=today, cal=cal,
                   counts=services.kind_counts(user, filters, today),
                   categories=services.categories(),
@@ -119,7 +119,7 @@ def notifications_page():
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     cal = calendar_for([c.next_due_on for c in page.items])
     return render("complaints/notifications.html", "complaints/_notifications.html",
-                  page=page, cal=cal, today=local_today())
+                  results=page, cal=cal, today=local_today())
 
 
 @bp.route("/complaints/badge")

@@ -55,6 +55,13 @@ STATE_LABELS = {
     "acknowledged": _l("Acknowledged"), "closed": _l("Closed"), "withdrawn": _l("Withdrawn"),
 }
 CLOSED_STATES = ("closed", "withdrawn")
+KIND_STATES = {"complaint": OPEN_COMPLAINT + CLOSED_STATES,
+               "praise": ("received", "acknowledged") + CLOSED_STATES,
+               "suggestion": ("received", "acknowledged") + CLOSED_STATES}
+
+
+def _fits(move: Move, kind: str, state: str) -> bool:
+    return kind in move.kinds and state in move.sources and state in KIND_STATES[kind]
 
 
 class MoveRefused(Exception):
@@ -66,7 +73,7 @@ class MoveRefused(Exception):
 def allowed_moves(kind: str, state: str, role: str | None = None) -> tuple[str, ...]:
     """Moves the case's kind and state allow (for this role, when given), in table order."""
     return tuple(m.name for m in MOVES.values()
-                 if kind in m.kinds and state in m.sources and (role is None or role in m.roles))
+                 if _fits(m, kind, state) and (role is None or role in m.roles))
 
 
 def check(move_name: str, kind: str, state: str, role: str) -> Move:
@@ -78,7 +85,7 @@ def check(move_name: str, kind: str, state: str, role: str) -> Move:
         raise MoveRefused(404)
     if role not in move.roles:
         raise MoveRefused(403, _("Your role may not make this move."))
-    if kind not in move.kinds or state not in move.sources:
+    if not _fits(move, kind, state):
         allowed = allowed_moves(kind, state)
         names = ", ".join(str(MOVES[m].label) for m in allowed) or _("none")
         raise MoveRefused(409, _("This case is %(state)s; allowed moves: %(moves)s.",
