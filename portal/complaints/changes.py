@@ -87,6 +87,8 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
             old, new = getattr(case, name), values[name]
             if name == "complainant_phone":
                 old, new = mask_phone(old), mask_phone(new)
+            if name == "category_id":
+                old, new = _category_name(old), _category_name(new)
             entries.append(("field", name, old, new))
             setattr(case, name, values[name])
     for name, new_list in (("wards", wards), ("staff", staff)):
@@ -104,6 +106,13 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
     log(case, user, entries)
     record("complaint.edited", case, fields=changed)
     return changed
+
+
+def _category_name(category_id) -> str:
+    from portal.complaints.models import ComplaintCategory
+
+    category = db.session.get(ComplaintCategory, category_id) if category_id else None
+    return category.name_zh if category else ""
 
 
 def may_act_on_ward(case, user) -> bool:

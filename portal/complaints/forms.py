@@ -33,6 +33,14 @@ SEVERITY_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High"),
 CAUSE_LABELS = {"people": _l("People"), "method": _l("Method"), "equipment": _l("Equipment"),
                 "material": _l("Material"), "environment": _l("Environment"),
                 "management": _l("Management")}
+FIELD_LABELS = {
+    "category_id": _l("Category"), "severity": _l("Severity"), "source": _l("Source"),
+    "praise_type": _l("Praise type"), "complainant_name": _l("Complainant"),
+    "complainant_relation": _l("Relation to the patient"), "complainant_phone": _l("Phone"),
+    "staff_names": _l("Staff concerned (names)"), "description": _l("Description"),
+    "wards": _l("Wards"), "staff": _l("Staff concerned"),
+    "response_text": _l("Response to the complainant"),
+}
 TOO_LONG = _l("At most %(max)d characters, please.")
 
 

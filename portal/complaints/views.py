@@ -137,7 +137,8 @@ def complaint_labels():
     return {"complaint_labels": {
         "state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
         "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
-        "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS}}
+        "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
+        "field": forms.FIELD_LABELS}}
 
 
 from portal.complaints import case_views  # noqa: E402,F401  (routes on the same blueprint)

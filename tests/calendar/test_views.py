@@ -55,7 +55,7 @@ def test_bad_input_422(client, login):
     r = client.post("/admin/calendar", data={"day": "not a date", "kind": "holiday"}, htmx=True)
     assert r.status_code == 422 and 'class="error"' in r.text
     r = client.post("/admin/calendar", data={"day": "2026-02-16", "kind": "holiday"}, htmx=True)
-    assert r.status_code == 422 and "already in the calendar" in r.text
+    assert r.status_code == 422 and "该日期已在日历中" in r.text
 
 
 def test_stale_edit_409(client, login):

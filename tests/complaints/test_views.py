@@ -134,7 +134,7 @@ def test_move_403_409_422(client, login):
     assert r.status_code == 403
     login("quality")
     r = client.post(f"/complaints/{c.id}/move/close", data={"version": c.version})
-    assert r.status_code == 409 and "Assign to ward" in r.text or "分配" in r.text
+    assert r.status_code == 409 and "分派至病区" in r.text and "撤销" in r.text
     r = client.post(f"/complaints/{c.id}/move/nonsense", data={"version": c.version})
     assert r.status_code == 404
 

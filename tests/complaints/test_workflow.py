@@ -64,7 +64,7 @@ def test_unknown_move_404():
 
 
 def test_409_names_allowed_moves(app):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         with pytest.raises(workflow.MoveRefused) as info:
             workflow.check("close", "complaint", "received", "quality")
     assert info.value.allowed == ("assign", "withdraw")
