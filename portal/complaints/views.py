@@ -129,16 +129,19 @@ def badge():
     return render("complaints/_badge_count.html", "complaints/_badge_count.html", count=count)
 
 
-@bp.app_context_processor
+@bp.context_processor
 def complaint_labels():
-    """Labels for states, kinds, sources ... (the workflow and forms hold the one list)."""
+    """Labels for states, kinds, sources ... (the workflow and forms hold the one list),
+    translated once per page rather than once per row."""
     from portal.complaints import forms, workflow
 
-    return {"complaint_labels": {
-        "state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
-        "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
-        "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
-        "field": forms.FIELD_LABELS}}
+    groups = {"state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
+              "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
+              "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
+              "field": forms.FIELD_LABELS}
+    return {"complaint_labels": {name: {k: str(v) for k, v in labels.items()}
+                                 for name, labels in groups.items()},
+            "locale_tag": current_locale_tag()}
 
 
 from portal.complaints import case_views  # noqa: E402,F401  (routes on the same blueprint)
