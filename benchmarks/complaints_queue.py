@@ -51,7 +51,7 @@ def build(app, args) -> None:
     from sqlalchemy import func, insert, select
 
     from portal.auth.models import User
-    from portal.complaints.models import (Complaint, ComplaintEvent, complaint_wards)
+    from portal.complaints.models import Complaint, ComplaintEvent, complaint_wards
     from portal.extensions import db
     from portal.wards.models import Ward
 
