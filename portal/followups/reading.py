@@ -194,9 +194,11 @@ def _open_xlsx(path: str):
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    fh = open(path, "rb")  # noqa: SIM115 - a file object: openpyxl would judge a path by its suffix
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, InvalidFileException, OSError, ValueError):
+        fh.close()
         raise ImportFileError(_l("This .xlsx file is not an Excel workbook (a zip of something else?)."
                                  )) from None
     try:
@@ -215,3 +217,4 @@ def _open_xlsx(path: str):
         yield Table(columns, rows(), lambda: min(state["line"] / total, 1.0))
     finally:
         workbook.close()
+        fh.close()
