@@ -2,4 +2,4 @@
 from flask import Blueprint
 
 bp = Blueprint("followups", __name__)
-from portal.followups import import_views  # noqa: E402,F401
+from portal.followups import import_views, rules_views  # noqa: E402,F401
