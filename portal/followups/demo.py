@@ -16,11 +16,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
 
 from faker import Faker
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
+from portal.followups.bulk import bulk_insert
 from portal.followups.models import CallAttempt, Discharge, FollowUpRule, FollowUpTask, Patient
 from portal.timeutil import LOCAL_TZ, local_today
 from portal.wards.models import Ward
@@ -106,52 +107,6 @@ def _nurses(wards) -> dict[int, list[int]]:
     for ward in wards.values():
         result.setdefault(ward.id, [fallback])
     return result
-
-
-def _sqlite_date(value):
-    return value.isoformat() if value is not None else None
-
-
-def _sqlite_datetime(value):
-    # what SQLAlchemy's SQLite DateTime stores: naive UTC with microseconds
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def bulk_insert(table, rows: list[dict]) -> None:
-    """A Core bulk insert; on SQLite straight through the driver's executemany.
-
-    SQLAlchemy's per-value bind processing costs more than SQLite's insert itself at a
-    million rows; we convert the only non-native types (dates, UTC timestamps) here the
-    way SQLAlchemy stores them.
-    """
-    if not rows:
-        return
-    if db.engine.dialect.name != "sqlite":
-        db.session.execute(insert(table), rows)
-        return
-    from sqlalchemy import Date
-
-    from portal.db import UTCDateTime
-
-    columns = list(rows[0])
-    converters = []
-    for i, name in enumerate(columns):
-        kind = table.c[name].type
-        if isinstance(kind, UTCDateTime):
-            converters.append((i, _sqlite_datetime))
-        elif isinstance(kind, Date):
-            converters.append((i, _sqlite_date))
-    data = []
-    for row in rows:
-        values = list(row.values())
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        data.append(tuple(values))
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' * len(columns))})")
-    db.session.connection().exec_driver_sql(sql, data)
 
 
 def _next_id(model) -> int:

@@ -17,18 +17,21 @@ runs in the CLI and in a background thread, where there is no request language);
 from __future__ import annotations
 
 import json
+import marshal
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from portal.audit import services as audit
 from portal.db import utcnow
 from portal.extensions import db
 from portal.followups import tasks
+from portal.followups.bulk import bulk_insert
 from portal.followups.models import Discharge, ImportBatch, Patient
 from portal.followups.phones import mark as _l
 from portal.followups.phones import parse_phones
@@ -135,6 +138,9 @@ class Row:
 def _text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        # NFKC (full-width digits and letters) only when there is something to fold
+        return value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return unicodedata.normalize("NFKC", str(value)).strip()
@@ -184,85 +190,100 @@ class Validator:
             self.wards.setdefault(code.upper(), (ward_id, active, code))
             self.wards.setdefault(unicodedata.normalize("NFKC", name).strip(), (ward_id, active, code))
         idx = columns.index
-        self.positions = {f: idx.get(f) for f in (
+        positions = {f: idx.get(f) for f in (
             "mrn", "name", "sex", "birth_date", "age", "phone", "admitted_on", "discharged_on",
             "diagnosis", "nurse")}
-        self.positions["ward"] = idx[columns.ward_field]
+        positions["ward"] = idx[columns.ward_field]
+        self.slots = tuple(positions.items())
+        self.has_age = positions["age"] is not None
         self.headers = dict(columns.header)
         self.headers["ward"] = columns.header[columns.ward_field]
+        # exports repeat the same dates, ages and wards: parse each distinct text once
+        self._dates: dict = {}
+        self._ages: dict = {}
 
     def parse(self, line: int, values: list) -> tuple[Row | None, list[Issue]]:
         issues: list[Issue] = []
-        get = self._getter(values)
+        n = len(values)
+        v = {f: (values[i] if i is not None and i < n else None) for f, i in self.slots}
+        headers = self.headers
 
         def error(fieldname, message, **params):
-            issues.append(Issue("error", line, self.headers.get(fieldname, fieldname), message,
-                                params))
+            issues.append(Issue("error", line, headers.get(fieldname, fieldname), message, params))
 
-        texts = {}
-        for name in ("mrn", "name", "diagnosis", "nurse"):
-            text = _text(get(name))
-            if name == "name":
-                text = " ".join(text.split())
-            if len(text) > LIMITS[name]:
-                error(name, MSG_TOO_LONG, max=LIMITS[name])
-            texts[name] = text
-        for name in ("mrn", "name"):
-            if not texts[name]:
-                error(name, MSG_REQUIRED)
+        mrn, name = _text(v["mrn"]), " ".join(_text(v["name"]).split())
+        diagnosis, nurse = _text(v["diagnosis"]), _text(v["nurse"])
+        for fieldname, text in (("mrn", mrn), ("name", name), ("diagnosis", diagnosis),
+                                ("nurse", nurse)):
+            if len(text) > LIMITS[fieldname]:
+                error(fieldname, MSG_TOO_LONG, max=LIMITS[fieldname])
+        if not mrn:
+            error("mrn", MSG_REQUIRED)
+        if not name:
+            error("name", MSG_REQUIRED)
 
-        ward_id = self._ward(_text(get("ward")), error)
-        sex = SEX.get(_text(get("sex")).lower())
+        ward_id = self._ward(_text(v["ward"]), error)
+        sex_text = _text(v["sex"])
+        sex = SEX.get(sex_text.lower())
         if sex is None:
-            error("sex", MSG_SEX, value=_text(get("sex")))
-        birth_date = self._date("birth_date", get, error)
+            error("sex", MSG_SEX, value=sex_text)
+        birth_date = self._date("birth_date", v, error)
         if birth_date and birth_date > self.today:
             error("birth_date", MSG_BIRTH_FUTURE, value=birth_date.isoformat())
         age = None
-        if self.positions["age"] is not None:
-            try:
-                age = parse_age(get("age"))
-            except ValueError:
-                error("age", MSG_AGE, value=_text(get("age")))
-        admitted = self._date("admitted_on", get, error)
-        discharged = self._date("discharged_on", get, error, required=True)
+        if self.has_age:
+            age = self._age(v["age"], error)
+        admitted = self._date("admitted_on", v, error)
+        discharged = self._date("discharged_on", v, error, required=True)
         if discharged:
             if discharged > self.today:
                 error("discharged_on", MSG_FUTURE, value=discharged.isoformat())
             elif admitted and discharged < admitted:
                 error("discharged_on", MSG_BEFORE_ADMISSION, value=admitted.isoformat())
-        phones = parse_phones(get("phone"))
+        phones = parse_phones(v["phone"])
         if phones.error:
-            error("phone", MSG_PHONE, reason=phones.error, value=_text(get("phone")))
+            error("phone", MSG_PHONE, reason=phones.error, value=_text(v["phone"]))
         if issues:
             return None, issues
         if phones.phone is None:
-            issues.append(Issue("warning", line, self.headers.get("phone", "phone"), MSG_NO_PHONE))
-        return Row(line, texts["mrn"], texts["name"], sex, birth_date, age, phones.phone,
-                   phones.phone2, ward_id, admitted, discharged, texts["diagnosis"],
-                   texts["nurse"]), issues
+            issues.append(Issue("warning", line, headers.get("phone", "phone"), MSG_NO_PHONE))
+        return Row(line, mrn, name, sex, birth_date, age, phones.phone, phones.phone2, ward_id,
+                   admitted, discharged, diagnosis, nurse), issues
 
-    def _getter(self, values):
-        positions = self.positions
-        size = len(values)
+    def _memo(self, cache: dict, key, parse):
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable: never for cell values, but be safe
+            return parse(key)
+        if len(cache) > 20_000:  # bounded: memory must not grow with the file
+            cache.clear()
+        try:
+            value = parse(key)
+        except (ValueError, OverflowError) as e:
+            value = e
+        cache[key] = value
+        return value
 
-        def get(name):
-            i = positions.get(name)
-            return values[i] if i is not None and i < size else None
+    def _age(self, raw, error):
+        value = self._memo(self._ages, raw, parse_age)
+        if isinstance(value, Exception):
+            error("age", MSG_AGE, value=_text(raw))
+            return None
+        return value
 
-        return get
-
-    def _date(self, name, get, error, required=False):
-        value = get(name)
+    def _date(self, name, v, error, required=False):
+        value = v[name]
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 error(name, MSG_REQUIRED)
             return None
-        try:
-            return parse_date(value)
-        except (ValueError, OverflowError):
+        parsed = self._memo(self._dates, value, parse_date)
+        if isinstance(parsed, Exception):
             error(name, MSG_NOT_DATE, value=_text(value))
             return None
+        return parsed
 
     def _ward(self, text, error):
         if not text:
@@ -310,55 +331,89 @@ def import_file(path: str, *, user, filename: str = "", valid_only: bool = False
     `allowed_ward_ids`: rows for other wards are refused (None: every ward).
     `progress(phase, fraction)` is called now and then with phase "validate" or "write".
     Raises ImportFileError when the file as a whole cannot be read. Flushes, never commits.
+    The valid rows of the first pass wait in a temporary spool file (not in memory) for
+    the second, so the file is parsed once.
     """
     result = ImportResult(filename=filename, valid_only=valid_only)
     report = progress or (lambda phase, fraction: None)
     sink = _Issues(result, issues_path)
     try:
-        with open_table(path) as table:
-            validator = Validator(table.columns, allowed_ward_ids, today)
-            for n, (line, values) in enumerate(table.rows, start=1):
-                row, problems = validator.parse(line, values)
-                result.rows_total += 1
-                if row is None:
-                    result.rejected += 1
-                elif problems:
-                    result.warnings += 1
-                for issue in problems:
-                    sink.add(issue)
-                if n % PROGRESS_EVERY == 0:
-                    report("validate", table.position())
-        if result.rows_total == 0:
-            raise ImportFileError(_l("The file has no data rows."))
-        report("validate", 1.0)
-        if result.rejected and not valid_only:
-            return result
-        _write(path, result, sink, user, allowed_ward_ids, today, report)
+        with tempfile.TemporaryFile() as spool:
+            name_header = _validate(path, result, sink, spool, allowed_ward_ids, today, report)
+            if result.rows_total == 0:
+                raise ImportFileError(_l("The file has no data rows."))
+            report("validate", 1.0)
+            if result.rejected and not valid_only:
+                return result
+            spool.seek(0)
+            _write(spool, result, sink, user, name_header, report)
     finally:
         sink.close()
     return result
 
 
-def _write(path, result, sink, user, allowed_ward_ids, today, report) -> None:
+def _validate(path, result, sink, spool, allowed_ward_ids, today, report) -> str:
+    dump = marshal.dump
+    with open_table(path) as table:
+        validator = Validator(table.columns, allowed_ward_ids, today)
+        for n, (line, values) in enumerate(table.rows, start=1):
+            row, problems = validator.parse(line, values)
+            result.rows_total += 1
+            if row is None:
+                result.rejected += 1
+            else:
+                dump(_pack(row), spool)
+                if problems:
+                    result.warnings += 1
+            for issue in problems:
+                sink.add(issue)
+            if n % PROGRESS_EVERY == 0:
+                report("validate", table.position())
+    return validator.headers.get("name", "")
+
+
+def _ordinal(value: date | None) -> int | None:
+    return value.toordinal() if value is not None else None
+
+
+def _day(value: int | None) -> date | None:
+    return date.fromordinal(value) if value is not None else None
+
+
+def _pack(row: Row) -> tuple:
+    return (row.line, row.mrn, row.name, row.sex, _ordinal(row.birth_date), row.age_years,
+            row.phone, row.phone2, row.ward_id, _ordinal(row.admitted_on),
+            row.discharged_on.toordinal(), row.diagnosis, row.nurse)
+
+
+def _unpack(spool):
+    load = marshal.load
+    while True:
+        try:
+            v = load(spool)
+        except EOFError:
+            return
+        yield Row(v[0], v[1], v[2], v[3], _day(v[4]), v[5], v[6], v[7], v[8], _day(v[9]),
+                  date.fromordinal(v[10]), v[11], v[12])
+
+
+def _write(spool, result, sink, user, name_header, report) -> None:
     batch = ImportBatch(user_id=user.id if user is not None else None, filename=result.filename[:255])
     db.session.add(batch)
     db.session.flush()
     result.batch_id = batch.id
-    with open_table(path) as table:
-        validator = Validator(table.columns, allowed_ward_ids, today)
-        writer = _ChunkWriter(batch.id, result, sink, validator.headers.get("name", ""))
-        chunk: list[Row] = []
-        for n, (line, values) in enumerate(table.rows, start=1):
-            row, _problems = validator.parse(line, values)
-            if row is not None:
-                chunk.append(row)
-            if len(chunk) >= CHUNK:
-                writer.write(chunk)
-                chunk = []
-            if n % PROGRESS_EVERY == 0:
-                report("write", n / result.rows_total)
-        if chunk:
+    writer = _ChunkWriter(batch.id, result, sink, name_header)
+    valid = max(result.rows_total - result.rejected, 1)
+    chunk: list[Row] = []
+    for n, row in enumerate(_unpack(spool), start=1):
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
             writer.write(chunk)
+            chunk = []
+        if n % PROGRESS_EVERY == 0:
+            report("write", n / valid)
+    if chunk:
+        writer.write(chunk)
     result.imported = True
     batch.rows_total = result.rows_total
     batch.added, batch.duplicates = result.added, result.duplicates
@@ -400,7 +455,7 @@ class _ChunkWriter:
                         "created_at": now})
         if not new:
             return
-        db.session.execute(insert(Discharge.__table__), new)
+        bulk_insert(Discharge.__table__, new)
         self.result.added += len(new)
         created = db.session.execute(
             select(Discharge.id, Discharge.ward_id, Discharge.discharged_on)
@@ -434,7 +489,7 @@ class _ChunkWriter:
                 phone_updates[known[0]] = {"pid": known[0], "phone": row.phone,
                                            "phone2": row.phone2, "now": now}
         if new:
-            db.session.execute(insert(Patient.__table__), list(new.values()))
+            bulk_insert(Patient.__table__, list(new.values()))
             for pid, mrn in db.session.execute(
                     select(Patient.id, Patient.mrn).where(Patient.mrn.in_(new.keys()))):
                 stored[mrn] = (pid, "", "")

@@ -98,6 +98,8 @@ def parse_phones(cell) -> PhoneResult:
     """A cell with zero, one or two numbers -> PhoneResult(phone, phone2, error)."""
     if cell is None:
         return PhoneResult()
+    if isinstance(cell, str) and len(cell) == 11 and cell.isascii() and MOBILE.fullmatch(cell):
+        return PhoneResult(phone=cell)  # the common case, without the general parsing
     if isinstance(cell, (int, float)):
         cell = str(int(cell))
     text = unicodedata.normalize("NFKC", str(cell)).strip()

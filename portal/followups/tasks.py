@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
 
 from portal.db import utcnow
 from portal.extensions import db
+from portal.followups.bulk import bulk_insert
 from portal.followups.models import Discharge, FollowUpRule, FollowUpTask
 from portal.timeutil import local_today
 
@@ -65,11 +66,11 @@ def create_tasks(discharges: Iterable[tuple[int, int, date]],
         for rule in rules_by_ward.get(ward_id, ()):
             rows.append(task_values(discharge_id, ward_id, discharged_on, rule, now))
         if len(rows) >= CHUNK:
-            db.session.execute(insert(table), rows)
+            bulk_insert(table, rows)
             written += len(rows)
             rows = []
     if rows:
-        db.session.execute(insert(table), rows)
+        bulk_insert(table, rows)
         written += len(rows)
     return written
 
