@@ -88,7 +88,10 @@ def _job_context(job, state):
                  and result.get("rows_total", 0) > result.get("rejected", 0)
                  and job.upload.exists())
     error = state.get("error")
-    error_text = _(error["message"], **error["params"]) if error else ""
+    error_text = ""
+    if error:
+        message = error["message"]  # an id kept by the background import, translated here
+        error_text = _(message, **error["params"])
     return dict(job=job, state=state, result=result, issues=issues, issue_page=page, percent=percent,
                 can_retry=can_retry, error_text=error_text)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from portal.audit import services as audit
 from portal.db import utcnow
@@ -213,9 +213,9 @@ class Validator:
 
         mrn, name = _text(v["mrn"]), " ".join(_text(v["name"]).split())
         diagnosis, nurse = _text(v["diagnosis"]), _text(v["nurse"])
-        for fieldname, text in (("mrn", mrn), ("name", name), ("diagnosis", diagnosis),
-                                ("nurse", nurse)):
-            if len(text) > LIMITS[fieldname]:
+        for fieldname, value in (("mrn", mrn), ("name", name), ("diagnosis", diagnosis),
+                                 ("nurse", nurse)):
+            if len(value) > LIMITS[fieldname]:
                 error(fieldname, MSG_TOO_LONG, max=LIMITS[fieldname])
         if not mrn:
             error("mrn", MSG_REQUIRED)
@@ -398,6 +398,10 @@ def _unpack(spool):
 
 
 def _write(spool, result, sink, user, name_header, report) -> None:
+    if db.engine.dialect.name == "sqlite":
+        # 16 MB of page cache (default 2 MB) for this connection: index inserts stop
+        # re-reading pages once the tables outgrow the default; bounded, whatever the file
+        db.session.execute(text("PRAGMA cache_size=-16384"))
     batch = ImportBatch(user_id=user.id if user is not None else None, filename=result.filename[:255])
     db.session.add(batch)
     db.session.flush()
