@@ -1,21 +1,32 @@
 """Who may open each follow-up endpoint (read by tests/test_access_matrix.py).
 
-Import and rules endpoints; the worklist helper adds the worklist's endpoints here.
+The worklist, call logging, patient page and sampling; the discharge import and the rules.
 """
+WORKERS = {"nurse", "head_nurse", "quality"}
+IMPORTERS = {"head_nurse", "quality"}
 TOKEN = "A" * 32  # an import job token (the job itself is checked per user: 404)
 
 EXPECTED = {
-    "followups.import_page": {"head_nurse", "quality"},
-    "followups.import_job": {"head_nurse", "quality"},
-    "followups.import_progress": {"head_nurse", "quality"},
-    "followups.import_valid_only": {"head_nurse", "quality"},
-    "followups.import_issues_csv": {"head_nurse", "quality"},
+    "followups.worklist": WORKERS,
+    "followups.counts": WORKERS,
+    "followups.log_attempt": WORKERS,
+    "followups.reveal_phone": WORKERS,
+    "followups.patient": WORKERS,
+    "followups.sampling": {"quality"},
+    "followups.import_page": IMPORTERS,
+    "followups.import_job": IMPORTERS,
+    "followups.import_progress": IMPORTERS,
+    "followups.import_valid_only": IMPORTERS,
+    "followups.import_issues_csv": IMPORTERS,
     "followups.rules": {"head_nurse", "quality", "admin"},
     "followups.rule_new": {"head_nurse", "admin"},
     "followups.rule_edit": {"head_nurse", "admin"},
 }
 
 URL_ARGS = {
+    "followups.log_attempt": {"task_id": 1},
+    "followups.reveal_phone": {"patient_id": 1},
+    "followups.patient": {"patient_id": 1},
     "followups.import_job": {"token": TOKEN},
     "followups.import_progress": {"token": TOKEN},
     "followups.import_valid_only": {"token": TOKEN},
