@@ -33,7 +33,7 @@ def import_discharges(path: str, valid_only: bool, username: str):
             raise click.ClickException(f"No account {username!r}.")
     try:
         result = import_file(path, user=user, filename=os.path.basename(path),
-                             valid_only=valid_only)
+                             valid_only=valid_only, commit=db.session.commit)
     except ImportFileError as e:
         db.session.rollback()
         raise click.ClickException(str(e)) from None

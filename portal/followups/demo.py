@@ -23,6 +23,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.followups.bulk import bulk_insert
 from portal.followups.models import CallAttempt, Discharge, FollowUpRule, FollowUpTask, Patient
+from portal.followups.services import CLOSING_STATUS
 from portal.timeutil import LOCAL_TZ, local_today
 from portal.wards.models import Ward
 
@@ -53,9 +54,7 @@ COMPLIMENTS = ["感谢护士的耐心照顾", "病区环境干净，护士态度
 OUTCOME_WEIGHTS = (36, 10, 38, 12, 1.6, 1.2, 0.4, 0.8)
 OUTCOMES = ("reached_patient", "reached_family", "no_answer", "busy", "wrong_number", "refused",
             "deceased", "readmitted")
-FINAL_STATUS = {"reached_patient": "completed", "reached_family": "completed",
-                "wrong_number": "lost", "refused": "completed", "deceased": "cancelled",
-                "readmitted": "completed"}
+FINAL_STATUS = CLOSING_STATUS  # the worklist's rules: the same outcome closes the same way
 
 
 def generate(rng, options) -> None:
@@ -257,8 +256,7 @@ class Generator:
                "concerns": "", "compliments": "", "notes": "",
                "idempotency_key": f"demo-{self.seed}-{task['id']}-{n}"}
         if outcome in ("reached_patient", "reached_family"):
-            row["answered_by"] = "patient" if outcome == "reached_patient" else rng.choice(
-                ("配偶", "子女", "父母", "其他家属"))
+            row["answered_by"] = "patient" if outcome == "reached_patient" else "family"
             row["health_status"] = rng.choices(("better", "same", "worse"), (62, 30, 8))[0]
             row["medication"] = rng.choices(("yes", "no", "unsure"), (82, 7, 11))[0]
             if rng.random() < 0.05:

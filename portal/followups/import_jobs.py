@@ -129,7 +129,8 @@ def run(app, token: str, valid_only: bool) -> None:
             job.issues.unlink(missing_ok=True)
             result = import_file(str(job.upload), user=user, filename=state["filename"],
                                  valid_only=valid_only, allowed_ward_ids=allowed,
-                                 issues_path=str(job.issues), progress=progress)
+                                 issues_path=str(job.issues), progress=progress,
+                                 commit=db.session.commit)
             db.session.commit()
         except ImportFileError as e:
             db.session.rollback()

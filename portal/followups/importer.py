@@ -325,12 +325,18 @@ Progress = Callable[[str, float], None]
 
 def import_file(path: str, *, user, filename: str = "", valid_only: bool = False,
                 allowed_ward_ids=None, issues_path: str | None = None,
-                progress: Progress | None = None, today: date | None = None) -> ImportResult:
+                progress: Progress | None = None, today: date | None = None,
+                commit: Callable[[], None] | None = None) -> ImportResult:
     """Validate the file, then write it unless a row is bad (or `valid_only`).
 
     `allowed_ward_ids`: rows for other wards are refused (None: every ward).
     `progress(phase, fraction)` is called now and then with phase "validate" or "write".
-    Raises ImportFileError when the file as a whole cannot be read. Flushes, never commits.
+    Raises ImportFileError when the file as a whole cannot be read. Flushes, never commits,
+    unless given `commit`: then it ends its transaction after reading the wards and after
+    each written chunk, so a long import does not hold SQLite's write lock for minutes
+    (nurses logging calls meanwhile would wait). Every row is validated before the first
+    chunk is written; should the process die mid-write, importing the file again adds
+    just the missing rows.
     The valid rows of the first pass wait in a temporary spool file (not in memory) for
     the second, so the file is parsed once.
     """
@@ -339,23 +345,26 @@ def import_file(path: str, *, user, filename: str = "", valid_only: bool = False
     sink = _Issues(result, issues_path)
     try:
         with tempfile.TemporaryFile() as spool:
-            name_header = _validate(path, result, sink, spool, allowed_ward_ids, today, report)
+            name_header = _validate(path, result, sink, spool, allowed_ward_ids, today, report,
+                                    commit)
             if result.rows_total == 0:
                 raise ImportFileError(_l("The file has no data rows."))
             report("validate", 1.0)
             if result.rejected and not valid_only:
                 return result
             spool.seek(0)
-            _write(spool, result, sink, user, name_header, report)
+            _write(spool, result, sink, user, name_header, report, commit)
     finally:
         sink.close()
     return result
 
 
-def _validate(path, result, sink, spool, allowed_ward_ids, today, report) -> str:
+def _validate(path, result, sink, spool, allowed_ward_ids, today, report, commit) -> str:
     dump = marshal.dump
     with open_table(path) as table:
         validator = Validator(table.columns, allowed_ward_ids, today)
+        if commit:
+            commit()  # the wards are read: hold no transaction while validating
         for n, (line, values) in enumerate(table.rows, start=1):
             row, problems = validator.parse(line, values)
             result.rows_total += 1
@@ -397,7 +406,7 @@ def _unpack(spool):
                   date.fromordinal(v[10]), v[11], v[12])
 
 
-def _write(spool, result, sink, user, name_header, report) -> None:
+def _write(spool, result, sink, user, name_header, report, commit) -> None:
     if db.engine.dialect.name == "sqlite":
         # 16 MB of page cache (default 2 MB) for this connection: index inserts stop
         # re-reading pages once the tables outgrow the default; bounded, whatever the file
@@ -414,6 +423,8 @@ def _write(spool, result, sink, user, name_header, report) -> None:
         if len(chunk) >= CHUNK:
             writer.write(chunk)
             chunk = []
+            if commit:
+                commit()
         if n % PROGRESS_EVERY == 0:
             report("write", n / valid)
     if chunk:

@@ -317,3 +317,25 @@ def test_dates(raw, expected):
                                            ("3个月", 0), ("", None), ("65Y", 65)])
 def test_ages(raw, expected):
     assert parse_age(raw) == expected
+
+
+def test_commit_between_chunks_when_asked(wards, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 3)
+    calls = []
+
+    def commit():
+        calls.append(count(Discharge))
+        db.session.commit()
+
+    rows = [good(mrn=str(i)) for i in range(7)]
+    result = import_file(write(tmp_path, csv_rows(*rows)), user=None, commit=commit)
+    db.session.commit()
+    # once after reading the wards (nothing written), then after each full chunk
+    assert calls == [0, 3, 6] and result.added == 7 and count(Discharge) == 7
+
+
+def test_no_commit_when_rows_are_bad(wards, tmp_path):
+    calls = []
+    path = write(tmp_path, csv_rows(good(mrn="1"), good(mrn="2", ward="W99")))
+    import_file(path, user=None, commit=lambda: calls.append(count(Patient)))
+    assert calls == [0] and count(Patient) == 0
