@@ -26,7 +26,10 @@ from portal.followups.phones import mark as _l
 log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 MAX_AGE_SECONDS = 24 * 3600
+STALE_SECONDS = 300      # a running job silent this long died with its process
 MSG_FAILED = _l("The import failed unexpectedly; nothing was written. Please try again.")
+MSG_STOPPED = _l("The import stopped unexpectedly (the server may have restarted). Upload the "
+                 "file again: rows already imported are recognised as duplicates.")
 _threads: dict[str, threading.Thread] = {}
 
 
@@ -83,7 +86,19 @@ def get_or_404(token: str, user) -> tuple[Job, dict]:
         abort(404)
     if state.get("user_id") != user.id:
         abort(404)
+    if state.get("status") == "running" and not _alive(job):
+        state = job.write(status="failed", error={"message": MSG_STOPPED, "params": {}})
     return job, state
+
+
+def _alive(job: Job) -> bool:
+    """Progress is written at least every few seconds while an import runs."""
+    if job.token in _threads and _threads[job.token].is_alive():
+        return True
+    try:
+        return time.time() - (job.dir / "state.json").stat().st_mtime < STALE_SECONDS
+    except OSError:
+        return False
 
 
 def start(job: Job, valid_only: bool = False) -> None:

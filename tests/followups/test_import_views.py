@@ -233,3 +233,23 @@ def test_old_jobs_are_purged(client, login, wards):
     old = time.time() - 25 * 3600
     os.utime(path, (old, old))
     assert import_jobs.purge_old() == 1 and not path.exists()
+
+
+def test_a_job_whose_process_died_is_reported(client, login, wards):
+    import os
+    import time
+
+    user = login("quality", language="en")
+
+    class Upload:
+        filename = "big.csv"
+
+        def save(self, path):
+            path.write_bytes(b"x")
+
+    job = import_jobs.create(Upload(), user)
+    job.write(status="running", phase="write", fraction=0.3)
+    old = time.time() - import_jobs.STALE_SECONDS - 5
+    os.utime(job.dir / "state.json", (old, old))
+    page = client.get(f"/imports/{job.token}")
+    assert "stopped unexpectedly" in page.text and "every 1s" not in page.text
