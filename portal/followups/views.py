@@ -77,7 +77,7 @@ def _task_response(task, form=None, *, status=200, message=None, attempt=None,
                   message=message, attempt=attempt, next_url=_back_url())
 
 
-def _conflict(task, user):
+def _conflict(task):
     return _task_response(task, status=409, page="followups/conflict.html", message=_(
         "A colleague logged a call for this patient meanwhile; the row now shows it."))
 
@@ -98,7 +98,7 @@ def log_attempt(task_id: int):
     version = int(form.version.data) if form.version.data else None
     if form.needs_call_form:
         if task.status != "pending" or (version is not None and version != task.version):
-            return _conflict(task, user)
+            return _conflict(task)
         form.details.data = "1"
         return _task_response(task, form)
     try:
@@ -107,7 +107,7 @@ def log_attempt(task_id: int):
                                          details=form.detail_values())
     except services.TaskChanged:
         db.session.rollback()
-        return _conflict(services.get_task_or_404(task_id, user), user)
+        return _conflict(services.get_task_or_404(task_id, user))
     db.session.commit()
     if not result.replayed:
         toast(_("Call logged: %(outcome)s.", outcome=labels()["outcomes"][form.outcome.data]))
