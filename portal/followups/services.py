@@ -72,17 +72,20 @@ def new_key() -> str:
 
 # --- attempt slots ---------------------------------------------------------------------------
 
-def is_working_day(day: date) -> bool:
-    """The one place that decides working days for call slots.
+def next_working_day(day: date) -> date:
+    """The first working day after `day`: the one place call slots meet the calendar.
 
-    Uses the holiday calendar (public holidays and 调休 make-up days) when the calendar
-    feature provides `portal.calendar.services.is_working_day`; Monday to Friday until then.
+    Uses the holiday calendar (public holidays and 调休 make-up workdays) of the calendar
+    feature; Monday to Friday when that feature is absent.
     """
     try:
-        from portal.calendar.services import is_working_day as calendar_working_day
+        from portal.calendar.services import working_days_after
     except ImportError:
-        return day.weekday() < 5
-    return calendar_working_day(day)
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+    return working_days_after(day, 1)
 
 
 def next_attempt_slot(after: datetime) -> datetime:
@@ -95,10 +98,7 @@ def next_attempt_slot(after: datetime) -> datetime:
     if local.time() < MORNING_ENDS:
         slot = datetime.combine(local.date(), AFTERNOON_SLOT, LOCAL_TZ)
     else:
-        day = local.date() + timedelta(days=1)
-        while not is_working_day(day):
-            day += timedelta(days=1)
-        slot = datetime.combine(day, MORNING_SLOT, LOCAL_TZ)
+        slot = datetime.combine(next_working_day(local.date()), MORNING_SLOT, LOCAL_TZ)
     return slot.astimezone(UTC)
 
 

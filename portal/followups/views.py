@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from portal.auth.permissions import allow
+from portal.auth.permissions import allow, may
 from portal.auth.views import safe_next
 from portal.extensions import db
 from portal.followups import services
@@ -26,7 +26,9 @@ def _followup_context():
     return {"labels": labels(), "today": local_today(), "new_key": services.new_key,
             "csrf": generate_csrf(),
             "age_at": services.age_at,
-            "complaints_linked": "complaints.new" in current_app.view_functions}
+            # "File as complaint" / "Record as praise" links, once the complaints feature exists
+            "complaints_linked": ("complaints.new" in current_app.view_functions
+                                  and may("complaints.new"))}
 
 
 def _ward_filter(user):
