@@ -207,10 +207,6 @@ def measure(path: str, reps: int) -> dict[str, float]:
         fn()
         return (time.perf_counter() - t) * 1000
 
-    frag = [timed(lambda: client.get("/followups/?tab=today", headers=headers))
-            for _ in range(reps)]
-    page = [timed(lambda: client.get("/followups/?tab=today")) for _ in range(reps)]
-
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
 
@@ -222,7 +218,12 @@ def measure(path: str, reps: int) -> dict[str, float]:
 
     for _ in range(3):
         replay()
-    floor = [timed(replay) for _ in range(reps)]
+    # interleaved, so that load from other processes falls on app and floor alike
+    frag, page, floor = [], [], []
+    for _ in range(reps):
+        frag.append(timed(lambda: client.get("/followups/?tab=today", headers=headers)))
+        page.append(timed(lambda: client.get("/followups/?tab=today")))
+        floor.append(timed(replay))
     raw.close()
 
     attempt = []

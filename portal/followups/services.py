@@ -158,14 +158,15 @@ def tab_conditions(today: date | None = None) -> TabConditions:
     )
 
 
-def tab_counts(user, ward: Ward | None = None, today: date | None = None) -> dict[str, int]:
+def tab_counts(user, ward: Ward | None = None, today: date | None = None,
+               tabs: TabConditions | None = None) -> dict[str, int]:
     """The four tab counts in one SQL statement.
 
     Today/overdue/upcoming are counted over the pending tasks in scope; done is a scalar
     subquery that an index answers alone (ix_followup_tasks_ward_kind_status_due for ward
     staff, ix_followup_tasks_status_due for quality), so a long history costs nothing.
     """
-    tabs = tab_conditions(today)
+    tabs = tabs or tab_conditions(today)
     T = FollowUpTask
     scope = task_scope(user, ward)
     done = select(func.count()).select_from(T).where(scope, tabs.done).scalar_subquery()
@@ -177,13 +178,14 @@ def tab_counts(user, ward: Ward | None = None, today: date | None = None) -> dic
 
 
 def worklist_query(user, tab: str, ward: Ward | None = None, today: date | None = None,
-                   limit: int | None = None, offset: int = 0):
+                   limit: int | None = None, offset: int = 0,
+                   tabs: TabConditions | None = None):
     """A select() of tasks (with discharge, patient and ward loaded by the same join).
 
     With `limit`, the page is chosen first on the narrow (task, discharge date) rows and only
     its tasks are joined to patients and wards: the sort does not carry wide rows.
     """
-    tabs = tab_conditions(today)
+    tabs = tabs or tab_conditions(today)
     T = FollowUpTask
     if tab == "done":
         order = (T.completed_at.desc(), T.id.desc())
@@ -231,12 +233,18 @@ class Page:
         return self.page + 1
 
 
-def worklist_page(user, tab: str, ward: Ward | None, page: int, per_page: int,
-                  counts: dict[str, int]) -> Page:
-    """The tasks of one page of a tab; the tab count is the total (no second count query)."""
+def worklist_page(user, tab: str, ward: Ward | None, page: int,
+                  per_page: int) -> tuple[Page, dict[str, int]]:
+    """The tasks of one page of a tab, and the four tab counts (the page's total).
+
+    Two SQL statements in all: the counts, and the page's tasks with what the rows show.
+    """
+    tabs = tab_conditions()
+    counts = tab_counts(user, ward, tabs=tabs)
     page = max(page, 1)
-    query = worklist_query(user, tab, ward, limit=per_page, offset=(page - 1) * per_page)
-    return Page(list(db.session.scalars(query)), page, per_page, counts[tab])
+    query = worklist_query(user, tab, ward, limit=per_page, offset=(page - 1) * per_page,
+                           tabs=tabs)
+    return Page(list(db.session.scalars(query)), page, per_page, counts[tab]), counts
 
 
 def age_at(patient: Patient, day: date) -> int | None:

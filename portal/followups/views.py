@@ -54,9 +54,8 @@ def worklist():
     if tab not in services.TABS:
         tab = "today"
     ward = _ward_filter(user)
-    counts = services.tab_counts(user, ward)
-    tasks = services.worklist_page(user, tab, ward, request.args.get("page", 1, type=int),
-                                   PER_PAGE, counts)
+    tasks, counts = services.worklist_page(user, tab, ward,
+                                           request.args.get("page", 1, type=int), PER_PAGE)
     return render("followups/worklist.html", "followups/_worklist.html", tab=tab, ward=ward,
                   wards=services.user_wards(user), tasks=tasks, counts=counts)
 
