@@ -10,7 +10,8 @@ app.test_client() signed in as a W01 nurse:
 - worklist_ms: GET /followups/?tab=today as htmx fragment and as full page (median; p95 shown);
 - attempt_ms: POST one "no answer" (htmx), a different task each time;
 - floor_ms: the SQL statements the worklist request ran, replayed on a raw sqlite3 connection;
-- ratio = worklist_ms / floor_ms.
+- ratio = worklist_ms / floor_ms;
+- healthz_ms: GET /healthz, for scale: what any request costs here (WSGI, session, headers).
 
 CSRF and rate limits are off in this app instance (the measured work is the view). The last
 line prints the figures as key=value pairs.
@@ -219,11 +220,12 @@ def measure(path: str, reps: int) -> dict[str, float]:
     for _ in range(3):
         replay()
     # interleaved, so that load from other processes falls on app and floor alike
-    frag, page, floor = [], [], []
+    frag, page, floor, base = [], [], [], []
     for _ in range(reps):
         frag.append(timed(lambda: client.get("/followups/?tab=today", headers=headers)))
         page.append(timed(lambda: client.get("/followups/?tab=today")))
         floor.append(timed(replay))
+        base.append(timed(lambda: client.get("/healthz")))
     raw.close()
 
     attempt = []
@@ -243,6 +245,7 @@ def measure(path: str, reps: int) -> dict[str, float]:
         "page_ms": statistics.median(page), "page_p95_ms": pct(page, .95),
         "attempt_ms": statistics.median(attempt), "attempt_p95_ms": pct(attempt, .95),
         "floor_ms": statistics.median(floor), "statements": len(statements),
+        "healthz_ms": statistics.median(base),
     }
 
 
