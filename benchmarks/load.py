@@ -389,7 +389,8 @@ class Traffic:
         self.tasks = tasks
         self.rng = rng
 
-    def one(self, client: Client, ward_id: int, stats: Stats, complaint_form) -> None:
+    def one(self, client: Client, ward_id: int, stats: Stats, complaint_form) -> int | None:
+        """One request of a random kind; its status, or None when there was no answer."""
         kinds, weights = zip(*self.plan.items(), strict=True)
         kind = self.rng.choices(kinds, weights)[0]
         started = time.perf_counter()
@@ -421,8 +422,9 @@ class Traffic:
                 stats.connection_errors += 1
                 if key:
                     stats.failed_calls.append((client, url, key))
-            return
+            return None
         stats.add(kind, status, time.perf_counter() - started, body)
+        return status
 
 
 def resend_failed(stats: Stats) -> int:
@@ -488,15 +490,27 @@ def complaint_form(client: Client, page: str):
 
 
 def run_phase(clients, homes, traffic: Traffic, requests: int, complaint_forms,
-              during=None) -> tuple[Stats, float]:
+              during=None, count_failures: bool = True, deadline_s: float = 600) -> tuple[Stats, float]:
+    """`requests` requests shared by the clients; with count_failures=False (a database
+    outage) only answered requests count, so the load outlasts the outage (up to deadline_s)."""
     stats = Stats()
-    counter = itertools.count()
-    done = itertools.count()
+    lock = threading.Lock()
+    state = {"issued": 0, "done": 0}
+    stop_at = time.time() + deadline_s
 
     def worker(i):
-        while next(counter) < requests:
-            traffic.one(clients[i], homes[i], stats, complaint_forms[i])
-            n = next(done)
+        while time.time() < stop_at:
+            with lock:
+                if state["issued"] >= requests:
+                    return
+                state["issued"] += 1
+            status = traffic.one(clients[i], homes[i], stats, complaint_forms[i])
+            with lock:
+                n = state["done"]
+                state["done"] += 1
+                if not count_failures:
+                    if status is None or status >= 500:
+                        state["issued"] -= 1
             if during:
                 during(n)
 
@@ -646,7 +660,8 @@ def main() -> None:
                     fault["thread"] = t
 
         log(f"mixed phase: {args.requests} requests ({result['mix']}) ...")
-        stats, elapsed = run_phase(clients, homes, traffic, args.requests, forms, during)
+        stats, elapsed = run_phase(clients, homes, traffic, args.requests, forms, during,
+                                   count_failures=not args.restart_postgres)
         if "thread" in fault:
             fault.pop("thread").join()
         result.update(summary(stats, elapsed, ""))
