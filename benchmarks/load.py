@@ -444,49 +444,64 @@ def resend_failed(stats: Stats) -> int:
 
 
 def complaint_form(client: Client, page: str):
-    """The first post form of the complaint page, filled in: (action, fields) or None."""
+    """The complaint page's own post form, filled in: (action, fields) or None.
+
+    The header's forms (language, sign-out) also post: the form posting to the page itself
+    (or with the most fields) is the one."""
     from html.parser import HTMLParser
+    from urllib.parse import urlsplit
 
     status, _, body = client.request("GET", page)
     if status != 200:
         return None
+    samples = {"date": "2026-01-05", "datetime-local": "2026-01-05T10:00", "number": "1",
+               "tel": "13800000000", "email": "load@example.org"}
 
     class P(HTMLParser):
         def __init__(self):
             super().__init__()
-            self.form, self.fields, self.select = None, {}, None
+            self.forms, self.form, self.select = [], None, None
 
         def handle_starttag(self, tag, attrs):
             a = dict(attrs)
-            if tag == "form" and self.form is None and (a.get("method") or "").lower() == "post":
-                self.form = a.get("hx-post") or a.get("action") or page
-            if self.form is None or self.form is False:
+            if tag == "form":
+                if (a.get("method") or "").lower() == "post":
+                    self.form = (a.get("hx-post") or a.get("action") or page, {})
+                    self.forms.append(self.form)
                 return
+            if self.form is None:
+                return
+            fields = self.form[1]
             name = a.get("name")
-            if tag == "input" and name and a.get("type") not in ("submit", "button"):
-                if a.get("type") in ("checkbox", "radio") and name in self.fields:
+            kind = (a.get("type") or "text").lower()
+            if tag == "input" and name and kind not in ("submit", "button"):
+                if kind in ("checkbox", "radio") and name in fields:
                     return
-                self.fields[name] = a.get("value") or ("2026-01-01" if a.get("type") == "date"
-                                                       else "load test")
+                value = a.get("value") or samples.get(kind, "")
+                if not value and kind == "text":
+                    value = "13800000000" if "phone" in name else "Load test"
+                fields[name] = value
             elif tag == "select" and name:
                 self.select = name
-            elif tag == "option" and self.select and self.select not in self.fields and a.get("value"):
-                self.fields[self.select] = a["value"]
+            elif tag == "option" and self.select and self.select not in fields and a.get("value"):
+                fields[self.select] = a["value"]
             elif tag == "textarea" and name:
-                self.fields[name] = "Load test complaint text"
+                fields[name] = "Load test: the family says the discharge advice was unclear."
 
         def handle_endtag(self, tag):
             if tag == "select":
                 self.select = None
-            if tag == "form" and self.form:
-                self.form = self.form or None
+            elif tag == "form":
+                self.form = None
 
     parser = P()
     parser.feed(body.decode("utf-8", "replace"))
-    if not parser.form:
+    if not parser.forms:
         return None
-    parser.fields.pop("csrf_token", None)
-    return parser.form, parser.fields
+    own = [f for f in parser.forms if urlsplit(f[0]).path == urlsplit(page).path]
+    action, fields = max(own or parser.forms, key=lambda f: len(f[1]))
+    fields.pop("csrf_token", None)
+    return action, fields
 
 
 def run_phase(clients, homes, traffic: Traffic, requests: int, complaint_forms,
@@ -745,6 +760,7 @@ def main() -> None:
     # exactly: a lost write or a doubled one (a replay that inserted again) both show here
     ok = (result.get("5xx_500", result.get("5xx", 1)) == 0 and result.get("lost_writes", 1) == 0
           and result.get("rows_written") == result.get("rows_acknowledged")
+          and result.get("complaints_written", 0) == result.get("complaints_acknowledged", 0)
           and result.get("half_written_tasks", 1) == 0
           and result.get("integrity_check", "ok") == "ok")
     if args.restart_postgres:
