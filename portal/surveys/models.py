@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, CheckConstraint, Column, Date, Float, ForeignKey, Index, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -61,7 +72,8 @@ class SurveyVersion(Base):
 
     template: Mapped[SurveyTemplate] = relationship(back_populates="versions")
     questions: Mapped[list[Question]] = relationship(back_populates="version",
-                                                     order_by="Question.position")
+                                                     order_by="Question.position",
+                                                     cascade="all, delete-orphan")
 
 
 class Question(Base):
