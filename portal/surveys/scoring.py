@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.surveys.answers import scale_bounds
@@ -220,10 +221,9 @@ def results(f: Filters, locale: str = "zh") -> Results:
 def comments_query(f: Filters, search: str = ""):
     """Free-text answers for the filters, newest first (a select() to paginate)."""
     versions = [f.version_id] if f.version_id else [v.id for v in f.template.versions]
-    query = (select(Answer.text, Response.answered_at, Response.ward_id, Response.channel,
-                    Question.text_zh, Question.text_en)
+    query = (select(Answer)
              .join(Response, Response.id == Answer.response_id)
-             .join(Question, Question.id == Answer.question_id)
+             .options(contains_eager(Answer.response))
              .where(*_conditions(f, versions), Answer.text.is_not(None)))
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

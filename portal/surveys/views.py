@@ -81,7 +81,7 @@ def reviews():
     page = db.paginate(services.reviews_query(current_user, status),
                        page=request.args.get("page", 1, type=int), per_page=30,
                        error_out=False)
-    return render("surveys/reviews.html", "surveys/_reviews.html", page=page, status=status,
+    return render("surveys/reviews.html", "surveys/_reviews.html", items=page, tab=status,
                   statuses=STATUS_LABELS, channels=CHANNEL_LABELS,
                   complaints_ready=complaints_ready())
 
