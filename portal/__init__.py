@@ -41,7 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from portal import htmx, i18n, security
-    from portal.auth import permissions, services as auth_services
+    from portal.auth import permissions
+    from portal.auth import services as auth_services
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)

@@ -1,7 +1,7 @@
 """Command-line interface: `flask --app wsgi COMMAND`.
 
-demo-data, create-user, backup and restore live here; features add their own
-commands through a `register_cli(app)` function in their `cli.py`.
+demo-data, create-user, backup and restore live here (check-deploy in portal/deploy.py);
+features add their own commands through a `register_cli(app)` function in their `cli.py`.
 """
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    from portal.deploy import check_deploy
+
+    app.cli.add_command(check_deploy)
     for feature in FEATURES:
         if importlib.util.find_spec(f"portal.{feature}.cli"):
             importlib.import_module(f"portal.{feature}.cli").register_cli(app)
@@ -54,7 +57,7 @@ def demo_data(discharges: int, seed: int, if_empty: bool):
         db.session.commit()
     from portal.auth.demo import DEMO_PASSWORD, DEMO_USERS
 
-    click.echo("Demo accounts (password %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password {DEMO_PASSWORD}):")
     for username, role, wards in DEMO_USERS:
         click.echo(f"  {username:<10} {role:<11} {' '.join(wards) or 'all wards'}")
 

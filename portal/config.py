@@ -33,7 +33,8 @@ DEFAULTS: dict = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "RATELIMIT_HEADERS_ENABLED": True,
     "PAGE_SIZE": 50,
-    "TRUST_PROXY_HOPS": 0,
+    "TRUST_PROXY_HOPS": 0,  # reverse proxies in front (nginx: 1) -> ProxyFix
+    "MULTI_HOST": False,  # the portal runs on more than one host (check-deploy)
     "PG_DUMP": "pg_dump",
     "PG_RESTORE": "pg_restore",
 }

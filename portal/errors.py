@@ -10,8 +10,8 @@ import json
 import logging
 
 from flask import g, make_response, render_template
-from flask_login import AnonymousUserMixin
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import json
 
-from flask import (Response, flash, g, get_flashed_messages, make_response, redirect,
-                   render_template, request)
+from flask import (
+    Response,
+    flash,
+    g,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 
 TOAST_EVENT = "toast"
 

@@ -10,8 +10,8 @@ from flask_wtf.csrf import generate_csrf
 from portal.auth.permissions import may
 from portal.i18n import current_locale_tag
 from portal.nav import nav_items, role_label
-from portal.timeutil import local_now
 from portal.privacy import mask_phone
+from portal.timeutil import local_now
 
 
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

@@ -8,7 +8,7 @@ session of that user at once, in every gunicorn worker.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache
 
 from flask import current_app, session
