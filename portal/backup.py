@@ -47,7 +47,10 @@ def backup(path: str) -> str:
         src = sqlite3.connect(url.database, timeout=30)
         dst = sqlite3.connect(tmp)
         try:
-            src.backup(dst, pages=4096)  # in steps, so writers are not held up for long
+            # One step: in WAL mode a reader never blocks writers, and a stepped copy would
+            # start again after every write by another connection (never finishing on a
+            # busy portal).
+            src.backup(dst)
         finally:
             dst.close()
             src.close()

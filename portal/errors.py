@@ -13,6 +13,7 @@ from flask import g, make_response, render_template
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
@@ -73,6 +74,14 @@ def register(app) -> None:
         if e.code == 429 and getattr(e, "retry_after", None):
             headers["Retry-After"] = str(e.retry_after)
         return error_response(e.code or 500, _describe(e), headers=headers)
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(e):
+        # a concurrent UPDATE won the race (version_id_col): nothing of this request is kept
+        db.session.rollback()
+        from portal.concurrency import StaleEdit
+
+        return error_response(409, str(StaleEdit.message))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 
 PORTAL_DIR = Path(__file__).parent
@@ -29,6 +29,8 @@ def normalise(tag: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands talk to an administrator at a console
+        return current_app.config.get("CLI_LANGUAGE", "en")
     # Use the user only if this request already loaded it: choosing a language must never
     # be what queries the database (error pages for an unreachable database need it too).
     user = g.get("_login_user")

@@ -140,7 +140,21 @@ class CsrfClient(FlaskClient):
                 elif isinstance(data, dict) and "csrf_token" not in data:
                     kwargs["data"] = {**data, "csrf_token": token}
         kwargs["headers"] = headers
+        _forget_previous_request()
         return super().open(*args, **kwargs)
+
+
+def _forget_previous_request() -> None:
+    """Start each request with an empty `g`, as in production.
+
+    The `app` fixture keeps an app context pushed (tests use db.session directly), and Flask
+    reuses it for the requests of every client, so `g` would carry the previous request's
+    state into the next: Flask-Login's cached user (another client's!), htmx events...
+    """
+    from flask import g, has_app_context
+
+    if has_app_context():
+        g.__dict__.clear()
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Audit entries. The database refuses UPDATE and DELETE on this table (see migration 0001)."""
+"""Audit entries. The database refuses UPDATE and DELETE on this table (see migration 0001);
+only the retention command may delete entries past the minimum period (migration 0006)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
@@ -26,3 +27,17 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(32), default="")
     object_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RetentionUnlock(Base):
+    """A one-row latch: while its row exists, SQLite's trigger lets retention delete old entries.
+
+    The retention command inserts the row and deletes it again inside its own write
+    transaction (BEGIN IMMEDIATE), so no other connection ever sees it. PostgreSQL uses
+    `SET LOCAL careloop.retention = 'on'` instead (see migration 0006).
+    """
+
+    __tablename__ = "retention_unlock"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
@@ -40,11 +40,21 @@ def record(action: str, obj=None, *, user=None, object_type: str = "", object_id
 def search_query(*, username: str = "", action: str = "", object_type: str = "",
                  object_id: str = "", date_from: date | None = None,
                  date_to: date | None = None):
-    """A select() over the log for the given filters, newest first (dates are local days)."""
+    """A select() over the log for the given filters, newest first (dates are local days).
+
+    The user is found by username (any case) and matched on the indexed user_id; an
+    action ending with "." matches the whole group ("user." finds user.created, ...).
+    """
+    from portal.auth.models import User
+
     query = select(AuditEntry)
     if username:
-        query = query.where(AuditEntry.username == username)
-    if action:
+        ids = select(User.id).where(func.lower(User.username) == username.lower())
+        query = query.where(AuditEntry.user_id.in_(ids))
+    if action.endswith("."):
+        escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEntry.action.like(escaped + "%", escape="\\"))
+    elif action:
         query = query.where(AuditEntry.action == action)
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)

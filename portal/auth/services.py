@@ -11,23 +11,28 @@ import secrets
 from datetime import timedelta
 from functools import cache
 
-from flask import current_app, session
+from flask import abort, current_app, session
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.audit import services as audit
 from portal.auth.models import ROLES, User
 from portal.auth.passwords import hash_password, password_problem, verify_password
+from portal.concurrency import check_version
 from portal.db import utcnow
 from portal.extensions import db
 from portal.wards.models import Ward
+
+WARD_ROLES = ("nurse", "head_nurse")  # roles that only see their own wards
 
 
 class AccountError(ValueError):
     """A refused account change; the message is for the person at the keyboard."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
         self.field = field
 
 
@@ -131,7 +136,8 @@ def wards_by_code(codes: list[str]) -> list[Ward]:
     wards = list(db.session.scalars(select(Ward).where(Ward.code.in_(codes))))
     missing = set(codes) - {w.code for w in wards}
     if missing:
-        raise AccountError(f"Unknown ward: {', '.join(sorted(missing))}", "wards")
+        raise AccountError(_l("Unknown ward: %(codes)s", codes=", ".join(sorted(missing))),
+                           "wards")
     return wards
 
 
@@ -140,11 +146,12 @@ def create_user(username: str, password: str, role: str, wards: list[Ward], *,
                 check_policy: bool = True) -> User:
     username = username.strip()
     if role not in ROLES:
-        raise AccountError(f"Unknown role: {role}", "role")
+        raise AccountError(_l("Unknown role: %(role)s", role=role), "role")
     if not username or len(username) > 64:
-        raise AccountError("A username of 1 to 64 characters is required.", "username")
+        raise AccountError(_l("A username of 1 to 64 characters is required."), "username")
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise AccountError("This username is taken.", "username")
+        raise AccountError(_l("This username is taken."), "username")
+    _check_wards(role, wards)
     if check_policy and (problem := password_problem(password, username)):
         raise AccountError(problem, "password")
     user = User(username=username, display_name=display_name or username,
@@ -165,9 +172,22 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
 
 
 def update_user(user: User, *, role: str, wards: list[Ward], display_name: str,
-                active: bool, actor: User | None = None) -> None:
+                active: bool, actor: User | None = None, version=None) -> None:
+    """Apply an admin's edit made on a form loaded at `version` (StaleEdit if out of date).
+
+    A role change or disabling ends the user's sessions; the last active admin can be
+    neither demoted nor disabled, and nobody disables their own account.
+    """
+    if version is not None:
+        check_version(user, version)
     if role not in ROLES:
-        raise AccountError(f"Unknown role: {role}", "role")
+        raise AccountError(_l("Unknown role: %(role)s", role=role), "role")
+    display_name = display_name.strip()
+    _check_wards(role, wards)
+    if actor is not None and actor.id == user.id and not active:
+        raise AccountError(_l("You cannot disable your own account."), "active")
+    if user.role == "admin" and user.active and (role != "admin" or not active):
+        _keep_an_admin(user, "role" if role != "admin" else "active")
     changes = {}
     if role != user.role:
         changes["role"] = [user.role, role]
@@ -177,14 +197,52 @@ def update_user(user: User, *, role: str, wards: list[Ward], display_name: str,
     if old_codes != new_codes:
         changes["wards"] = [old_codes, new_codes]
     if display_name != user.display_name:
-        changes["display_name"] = True
+        changes["display_name"] = True  # the name itself stays out of the log
+    if not changes:
+        return
     user.role, user.active, user.display_name = role, active, display_name
-    user.wards = list(wards)
+    user.wards = sorted(wards, key=lambda w: w.code)
     if "role" in changes or "active" in changes:
         end_sessions(user)
     db.session.flush()
-    if changes:
-        audit.record("user.updated", user, user=actor, **changes)
+    audit.record("user.updated", user, user=actor, **changes)
+
+
+def _check_wards(role: str, wards: list[Ward]) -> None:
+    if role in WARD_ROLES and not wards:
+        raise AccountError(_l("Nurses and head nurses need at least one ward."), "wards")
+
+
+def _keep_an_admin(user: User, field: str) -> None:
+    """Refuse a change that would leave no active admin (rows locked on PostgreSQL)."""
+    others = db.session.scalars(
+        select(User.id).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        .with_for_update()).all()
+    if not others:
+        raise AccountError(_l("At least one active administrator must remain."), field)
+
+
+def get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def user_query(*, q: str = "", role: str = "", ward_id: int | None = None,
+               active: bool | None = None):
+    """A select() of users for the admin list, by username, with their wards loaded."""
+    query = select(User).options(selectinload(User.wards)).order_by(User.username)
+    if q:
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(User.username).like(f"%{escaped}%", escape="\\"))
+    if role:
+        query = query.where(User.role == role)
+    if ward_id:
+        query = query.where(User.wards.any(Ward.id == ward_id))
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    return query
 
 
 def check_session():

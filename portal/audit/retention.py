@@ -1,0 +1,165 @@
+"""Retention: delete audit entries and remove patients' phone numbers past their periods.
+
+Periods (settings, days; env PORTAL_<NAME> overrides):
+- RETENTION_SECURITY_DAYS (default 184, never less): sign-ins, failed sign-ins, lockouts,
+  sign-outs (RETENTION_SECURITY_ACTIONS);
+- RETENTION_ACCESS_DAYS (default 1096 = 3 years, never less): personal-data access such as
+  revealing a phone number or exporting (RETENTION_ACCESS_ACTIONS);
+- RETENTION_CONTACT_DAYS (default 365): a patient's phone and phone2 are set to NULL (and
+  contact_purged_at stamped) once every follow-up task of theirs is closed and the last
+  closure is older than this.
+Other audit entries (user and ward changes, retention runs ...) are kept.
+
+An action pattern ending in "." matches every action with that prefix ("login." matches
+"login.failed"); any other pattern matches one action exactly.
+
+The audit table refuses DELETE unless the transaction unlocks retention (migration 0006):
+`run()` does that inside one write transaction and writes a `retention.run` entry with the
+counts. `dry_run=True` counts the same rows and changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, exists, func, insert, or_, select, text, update
+
+from portal.audit import services as audit
+from portal.audit.models import AuditEntry, RetentionUnlock
+from portal.db import utcnow
+from portal.extensions import db
+
+MIN_SECURITY_DAYS = 184
+MIN_ACCESS_DAYS = 3 * 365 + 1
+DEFAULTS = {
+    "RETENTION_SECURITY_DAYS": MIN_SECURITY_DAYS,
+    "RETENTION_ACCESS_DAYS": MIN_ACCESS_DAYS,
+    "RETENTION_CONTACT_DAYS": 365,
+    "RETENTION_SECURITY_ACTIONS": ("login.", "logout"),
+    "RETENTION_ACCESS_ACTIONS": ("patient.phone_revealed", "patient.viewed", "export."),
+}
+CLOSED_STATUSES = ("completed", "lost", "cancelled")
+
+
+class RetentionError(ValueError):
+    pass
+
+
+@dataclass
+class Result:
+    security_entries: int = 0
+    access_entries: int = 0
+    patient_contacts: int = 0
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would remove" if self.dry_run else "removed"
+        return (f"{verb}: {self.security_entries} security audit entries, "
+                f"{self.access_entries} personal-data access entries, "
+                f"contact details of {self.patient_contacts} patients")
+
+
+def setting(name: str):
+    value = current_app.config.get(name, DEFAULTS[name])
+    if isinstance(DEFAULTS[name], int):
+        return int(value)
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    return tuple(value)
+
+
+def periods() -> dict:
+    security, access = setting("RETENTION_SECURITY_DAYS"), setting("RETENTION_ACCESS_DAYS")
+    contact = setting("RETENTION_CONTACT_DAYS")
+    if security < MIN_SECURITY_DAYS:
+        raise RetentionError(f"RETENTION_SECURITY_DAYS must be at least {MIN_SECURITY_DAYS}")
+    if access < MIN_ACCESS_DAYS:
+        raise RetentionError(f"RETENTION_ACCESS_DAYS must be at least {MIN_ACCESS_DAYS}")
+    if contact < 0:
+        raise RetentionError("RETENTION_CONTACT_DAYS must not be negative")
+    return {"security": security, "access": access, "contact": contact}
+
+
+def _matches(patterns):
+    conditions = [AuditEntry.action.startswith(p, autoescape=True) if p.endswith(".")
+                  else AuditEntry.action == p for p in patterns]
+    return or_(*conditions) if conditions else AuditEntry.id.is_(None)
+
+
+def _expired_entries(actions, days: int, now):
+    return (_matches(actions), AuditEntry.at < now - timedelta(days=days))
+
+
+def _purgeable_patients(days: int, now):
+    """Patients with phones, at least one task, all tasks closed, last closure older than days."""
+    from portal.followups.models import Discharge, FollowUpTask, Patient
+
+    tasks = (select(FollowUpTask.id).join(Discharge, Discharge.id == FollowUpTask.discharge_id)
+             .where(Discharge.patient_id == Patient.id))
+    last_closed = (select(func.max(func.coalesce(FollowUpTask.completed_at, FollowUpTask.created_at)))
+                   .join(Discharge, Discharge.id == FollowUpTask.discharge_id)
+                   .where(Discharge.patient_id == Patient.id).scalar_subquery())
+    return select(Patient.id).where(
+        Patient.contact_purged_at.is_(None),
+        or_(Patient.phone.is_not(None), Patient.phone2.is_not(None)),
+        exists(tasks),
+        ~exists(tasks.where(FollowUpTask.status.not_in(CLOSED_STATUSES))),
+        last_closed < now - timedelta(days=days),
+    )
+
+
+def _count(where) -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(*where))
+
+
+def _unlock() -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL careloop.retention = 'on'"))
+    else:
+        db.session.execute(insert(RetentionUnlock).values(id=1))
+
+
+def _lock() -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL careloop.retention = 'off'"))
+    else:
+        db.session.execute(delete(RetentionUnlock))
+
+
+def run(dry_run: bool = False) -> Result:
+    """Apply (or with dry_run only count) every retention rule, in one transaction."""
+    from portal.followups.models import Patient
+
+    days = periods()
+    now = utcnow()
+    security = _expired_entries(setting("RETENTION_SECURITY_ACTIONS"), days["security"], now)
+    access = _expired_entries(setting("RETENTION_ACCESS_ACTIONS"), days["access"], now)
+    patients = _purgeable_patients(days["contact"], now)
+    result = Result(dry_run=dry_run)
+    if dry_run:
+        result.security_entries = _count(security)
+        result.access_entries = _count(access)
+        result.patient_contacts = db.session.scalar(
+            select(func.count()).select_from(patients.subquery()))
+        db.session.rollback()
+        return result
+    try:
+        _unlock()
+        result.security_entries = db.session.execute(
+            delete(AuditEntry).where(*security).execution_options(synchronize_session=False)).rowcount
+        result.access_entries = db.session.execute(
+            delete(AuditEntry).where(*access).execution_options(synchronize_session=False)).rowcount
+        _lock()
+        result.patient_contacts = db.session.execute(
+            update(Patient).where(Patient.id.in_(patients))
+            .values(phone=None, phone2=None, contact_purged_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        detail = {k: v for k, v in asdict(result).items() if k != "dry_run"}
+        audit.record("retention.run", object_type="retention", **detail,
+                     periods_days=days)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
