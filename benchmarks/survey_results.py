@@ -21,7 +21,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 
 from flask import Response as HttpResponse
-from flask import stream_with_context
+from flask import send_file
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -45,30 +46,29 @@ def rows(template: SurveyTemplate):
 
 
 def _csv(template: SurveyTemplate):
-    def generate():
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        buf.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-        writer.writerow(HEADER)
-        for n, row in enumerate(rows(template)):
-            writer.writerow(row)
-            if n % 500 == 0:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
-
-    return HttpResponse(stream_with_context(generate()), mimetype="text/csv; charset=utf-8")
+    # spooled: memory for small exports, a temporary file for large ones (no streaming
+    # generator, which would outlive the request's database session)
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(HEADER)
+    writer.writerows(rows(template))
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    return send_file(spool, mimetype="text/csv; charset=utf-8")
 
 
 def _xlsx(template: SurveyTemplate):
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(template.code[:31])
     ws.append(HEADER)
     for row in rows(template):
-        ws.append(row)
+        # control characters are not allowed in an XLSX cell
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     out = io.BytesIO()
     wb.save(out)
     return HttpResponse(out.getvalue(), mimetype=(

@@ -58,10 +58,11 @@ def _blank(template) -> QuestionForm:
 
 
 def _revision() -> int:
+    """The revision the editor page showed; a missing one counts as stale (409)."""
     try:
         return int(request.form.get("revision", ""))
     except ValueError:
-        abort(400)
+        return -1
 
 
 def _stale(template):

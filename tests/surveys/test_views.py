@@ -261,3 +261,18 @@ def test_export_csv_neutralises_formulas_and_is_audited(app, client, login):
         AuditEntry.action == "survey.export")) == 2
     assert db.session.scalar(select(func.count()).select_from(Answer)) == 4
 
+
+
+def test_export_xlsx_survives_control_characters(app, client, login):
+    from openpyxl import load_workbook
+
+    login("quality")
+    ward = f.ward("W01")
+    tpl = sf.builtin()
+    sf.response(tpl, ward.id, **{"1": "5", "2": "4", "6": "5", "8": "bell\x07 and -1"})
+    db.session.commit()
+    resp = client.get(f"/surveys/templates/{tpl.id}/export.xlsx")
+    assert resp.status_code == 200
+    sheet = load_workbook(io.BytesIO(resp.data)).active
+    values = [row for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "bell and -1" in [r[-1] for r in values] and 5 in [r[9] for r in values]
