@@ -8,8 +8,8 @@ from wtforms import (
     Form,
     HiddenField,
     PasswordField,
-    SelectField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
 )

@@ -52,9 +52,9 @@ def test_admin_nav_has_admin_pages_and_nurse_nav_does_not(app, client, login):
     links = nav_links(client.get("/admin/users").get_data(as_text=True))
     assert {"/admin/users", "/admin/wards", "/audit"} <= links
     nurse = app.test_client()
-    from tests.conftest import sign_in_session
-    from tests import factories
     from portal.extensions import db
+    from tests import factories
+    from tests.conftest import sign_in_session
 
     user = factories.user("nurse", wards="W01")
     db.session.commit()

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from portal.auth.passwords import (MAX_LENGTH, MIN_LENGTH, common_passwords, hash_password,
-                                   password_problem, verify_password)
+from portal.auth.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    common_passwords,
+    hash_password,
+    password_problem,
+    verify_password,
+)
 
 
 def test_common_list_is_large_and_has_long_entries():

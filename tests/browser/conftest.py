@@ -8,7 +8,8 @@ tests in this folder are marked automatically as well):
   only. `live_server.url_for("auth.login")` builds an absolute URL.
 - `page` -> a Playwright sync `Page` in a fresh browser context (locale zh-CN, 1280x800,
   no cache shared between tests). The test FAILS when the page logs a console error or an
-  uncaught exception, which includes every CSP violation ("Refused to ..."). App responses
+  uncaught exception, which includes every CSP violation ("Refused to ..." / "... violates
+  the following Content Security Policy directive ..."). App responses
   with a 4xx status to a navigation or an htmx request are expected behaviour (422 form
   errors, 403/404 toasts) and are not counted; a 4xx for a static file and every 5xx are.
 - `console_errors` -> the collector the page reports into; `console_errors.allow(regex)`
@@ -21,7 +22,8 @@ tests in this folder are marked automatically as well):
 - `new_page()` -> another page in its own context (a second user), watched the same way.
 
 Chromium is Debian's /usr/bin/chromium (`apt-get install -y chromium fonts-noto-cjk`;
-never `playwright install`). When it or the playwright package is missing the browser
+never `playwright install`), one per test process, with the back/forward cache on as in
+a real browser (Playwright turns it off by default). When it or the playwright package is missing the browser
 tests skip with the reason, unless REQUIRE_BROWSER=1 (CI), where they fail.
 
 The database: the test thread and the server thread share one database. While the live
