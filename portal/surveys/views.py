@@ -21,6 +21,14 @@ from portal.timeutil import local_today
 bp = Blueprint("surveys", __name__)
 
 
+@bp.app_context_processor
+def _phone_mode():
+    """The call form (followups/_call_form.html) includes surveys/_phone_questions.html."""
+    from portal.surveys.phone import phone_questions
+
+    return {"survey_phone_questions": phone_questions}
+
+
 def parse_month(raw: str | None, default: date) -> date:
     try:
         year, month = (int(p) for p in (raw or "").split("-"))
