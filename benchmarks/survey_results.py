@@ -123,10 +123,12 @@ FLOOR_SQL = [
     "GROUP BY r.ward_id, r.period, r.channel, a.question_id, a.value",
     "SELECT count(*) FROM survey_invitations WHERE template_id = :t AND period >= :a AND period <= :b",
     "SELECT count(*) FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id "
-    "WHERE r.version_id IN ({v}) AND r.period >= :a AND r.period <= :b AND a.text IS NOT NULL",
+    "WHERE r.version_id IN ({v}) AND r.period >= :a AND r.period <= :b "
+    "AND a.question_id IN ({x}) AND a.text IS NOT NULL",
     "SELECT a.text, r.answered_at FROM survey_answers a JOIN survey_responses r ON "
     "r.id = a.response_id WHERE r.version_id IN ({v}) AND r.period >= :a AND r.period <= :b "
-    "AND a.text IS NOT NULL ORDER BY r.answered_at DESC, a.id DESC LIMIT 20",
+    "AND a.question_id IN ({x}) AND a.text IS NOT NULL "
+    "ORDER BY r.answered_at DESC, a.id DESC LIMIT 20",
 ]
 
 
@@ -137,13 +139,15 @@ def floor_ms(path: str, runs: int) -> float:
         "SELECT id FROM survey_versions WHERE template_id = ?", (t,)))
     o = ",".join(str(r[0]) for r in con.execute(
         f"SELECT id FROM survey_questions WHERE version_id IN ({v}) AND is_overall"))
+    x = ",".join(str(r[0]) for r in con.execute(
+        f"SELECT id FROM survey_questions WHERE version_id IN ({v}) AND kind = 'text'"))
     months = months_back(12)
     args = {"a": months[0].isoformat(), "b": months[-1].isoformat(), "t": t}
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         for sql in FLOOR_SQL:
-            con.execute(sql.format(v=v, o=o), args).fetchall()
+            con.execute(sql.format(v=v, o=o, x=x), args).fetchall()
         times.append((time.perf_counter() - start) * 1000)
     con.close()
     return statistics.median(times)

@@ -221,10 +221,14 @@ def results(f: Filters, locale: str = "zh") -> Results:
 def comments_query(f: Filters, search: str = ""):
     """Free-text answers for the filters, newest first (a select() to paginate)."""
     versions = [f.version_id] if f.version_id else [v.id for v in f.template.versions]
+    # naming the text questions lets the (question_id, value) index find the few text answers
+    text_ids = [q.id for v in f.template.versions if v.id in versions for q in v.questions
+                if q.kind == "text"]
     query = (select(Answer)
              .join(Response, Response.id == Answer.response_id)
              .options(contains_eager(Answer.response))
-             .where(*_conditions(f, versions), Answer.text.is_not(None)))
+             .where(*_conditions(f, versions), Answer.question_id.in_(text_ids),
+                    Answer.text.is_not(None)))
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Answer.text.ilike(f"%{escaped}%", escape="\\"))
