@@ -116,6 +116,7 @@ class SlipForm(FlaskForm):
     template_id = SelectField(_l("Survey"), coerce=int)
     ward_id = SelectField(_l("Ward"), coerce=int)
     discharged_on = DateField(_l("Discharge date"), validators=[DataRequired()])
+    discharge_id = HiddenField()
 
 
 class PaperForm(FlaskForm):

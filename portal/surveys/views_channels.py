@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import segno
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -84,8 +84,10 @@ def slip():
     if form.validate_on_submit():
         template = services.get_template_or_404(form.template_id.data)
         ward = db.get_or_404(Ward, form.ward_id.data)
+        discharge_id = int(form.discharge_id.data) if (form.discharge_id.data or "").isdigit() \
+            else None
         token, invitation = invitations.issue_for_discharge(
-            template, ward, form.discharged_on.data, current_user)
+            template, ward, form.discharged_on.data, current_user, discharge_id=discharge_id)
         audit.record("survey.invitation_issued", invitation, template=template.code)
         db.session.commit()
         url = url_for("surveys.take", token=token, _external=True)
@@ -93,8 +95,23 @@ def slip():
                       ward=ward, invitation=invitation)
     status = 422 if form.is_submitted() else 200
     if not form.is_submitted():
-        form.discharged_on.data = local_today()
+        _prefill_discharge(form, request.args.get("discharge", type=int))
     return render("surveys/slip.html", "surveys/_slip_form.html", status=status, form=form)
+
+
+def _prefill_discharge(form, discharge_id: int | None) -> None:
+    """From a discharge (e.g. the worklist): its ward and date; another ward's is a 404."""
+    form.discharged_on.data = local_today()
+    if discharge_id is None:
+        return
+    from portal.followups.models import Discharge
+
+    discharge = db.session.get(Discharge, discharge_id)
+    if discharge is None:
+        abort(404)
+    services.check_ward(discharge.ward_id, current_user)
+    form.ward_id.data, form.discharged_on.data = discharge.ward_id, discharge.discharged_on
+    form.discharge_id.data = str(discharge.id)
 
 
 @bp.route("/surveys/paper", methods=["GET", "POST"])

@@ -276,3 +276,27 @@ def test_export_xlsx_survives_control_characters(app, client, login):
     sheet = load_workbook(io.BytesIO(resp.data)).active
     values = [row for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert "bell and -1" in [r[-1] for r in values] and 5 in [r[9] for r in values]
+
+
+def test_slip_from_a_discharge_of_own_ward_only(app, client, login):
+    from portal.surveys.models import Invitation
+    from tests.followups.factories_worklist import discharge_w
+
+    login("nurse", ward="W01")
+    own, other = discharge_w("W01"), discharge_w("W02")
+    db.session.commit()
+    assert client.get(f"/surveys/slip?discharge={other.id}").status_code == 404
+    page = client.get(f"/surveys/slip?discharge={own.id}").get_data(as_text=True)
+    assert f'value="{own.id}"' in page and own.discharged_on.isoformat() in page
+    tpl = sf.builtin("INPATIENT-SELF")
+    resp = client.post("/surveys/slip", data={"template_id": tpl.id, "ward_id": own.ward_id,
+                                              "discharged_on": own.discharged_on.isoformat(),
+                                              "discharge_id": own.id})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and own.patient.name not in html and "肺炎" not in html
+    inv = db.session.scalar(select(Invitation))
+    assert inv.discharge_id == own.id and inv.period == own.discharged_on.replace(day=1)
+    forged = client.post("/surveys/slip", data={"template_id": tpl.id, "ward_id": own.ward_id,
+                                                "discharged_on": "2026-10-01",
+                                                "discharge_id": other.id})
+    assert forged.status_code == 404
