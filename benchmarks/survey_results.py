@@ -116,7 +116,7 @@ FLOOR_SQL = [
     "AND period >= :a AND period <= :b GROUP BY ward_id, period, channel",
     "SELECT a.question_id, a.value, a.choice, count(*) FROM survey_answers a JOIN "
     "survey_responses r ON r.id = a.response_id WHERE r.version_id IN ({v}) AND r.period >= :a "
-    "AND r.period <= :b AND a.text IS NULL GROUP BY a.question_id, a.value, a.choice",
+    "AND r.period <= :b GROUP BY a.question_id, a.value, a.choice",
     "SELECT r.ward_id, r.period, r.channel, a.question_id, a.value, count(*) FROM survey_answers a "
     "JOIN survey_responses r ON r.id = a.response_id WHERE r.version_id IN ({v}) AND r.period >= :a "
     "AND r.period <= :b AND a.question_id IN ({o}) "

@@ -132,7 +132,7 @@ def upgrade():
     with op.batch_alter_table('survey_responses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_responses_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index('ix_survey_responses_scoring', ['version_id', 'ward_id', 'channel', 'answered_at'], unique=False)
-        batch_op.create_index('ix_survey_responses_version_period', ['version_id', 'period'], unique=False)
+        batch_op.create_index('ix_survey_responses_version_period', ['version_id', 'period', 'ward_id', 'channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_survey_responses_ward_id'), ['ward_id'], unique=False)
 
     op.create_table('survey_answers',
@@ -149,6 +149,7 @@ def upgrade():
     )
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
         batch_op.create_index('ix_survey_answers_question_value', ['question_id', 'value'], unique=False)
+        batch_op.create_index('ix_survey_answers_scoring', ['response_id', 'question_id', 'value', 'choice'], unique=False)
 
     op.create_table('survey_review_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -222,6 +223,7 @@ def downgrade():
 
     op.drop_table('survey_review_items')
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_answers_scoring')
         batch_op.drop_index('ix_survey_answers_question_value')
 
     op.drop_table('survey_answers')

@@ -157,7 +157,8 @@ class Response(Base):
     __table_args__ = (
         CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
         Index("ix_survey_responses_scoring", "version_id", "ward_id", "channel", "answered_at"),
-        Index("ix_survey_responses_version_period", "version_id", "period"),
+        # covers the GROUP BY of the results page (no table lookups)
+        Index("ix_survey_responses_version_period", "version_id", "period", "ward_id", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +183,8 @@ class Answer(Base):
     __table_args__ = (
         UniqueConstraint("response_id", "question_id"),
         Index("ix_survey_answers_question_value", "question_id", "value"),
+        # covers the per-response join of the scoring queries (value and choice in the index)
+        Index("ix_survey_answers_scoring", "response_id", "question_id", "value", "choice"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

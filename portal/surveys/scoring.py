@@ -173,7 +173,7 @@ def results(f: Filters, locale: str = "zh") -> Results:
     rows = db.session.execute(
         select(Answer.question_id, Answer.value, Answer.choice, func.count())
         .join(Response, Response.id == Answer.response_id)
-        .where(*conds, Answer.text.is_(None))
+        .where(*conds)  # text answers come back as (question, NULL, NULL) and are ignored
         .group_by(Answer.question_id, Answer.value, Answer.choice)).all()
     for qid, value, choice, n in rows:
         dists[qid][value] += n
