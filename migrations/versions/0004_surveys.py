@@ -1,7 +1,7 @@
 """surveys
 
 Revision ID: 0004
-Revises: 0006
+Revises: 0002w
 Create Date: 2026-11-22 21:31:34.343060
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0006'  # lead: re-chain (was 0002; 0006 landed on main meanwhile)
+down_revision = '0002w'  # lead: re-chain as you see fit (was 0002; 0006 and 0002w landed meanwhile)
 branch_labels = None
 depends_on = None
 
