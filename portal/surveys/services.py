@@ -117,3 +117,25 @@ def mark_review(item: ReviewItem, status: str, note: str, user) -> None:
 def review_answers(item: ReviewItem) -> list:
     """The reviewed response's answers with their questions, in question order."""
     return sorted(item.response.answers, key=lambda a: a.question.position)
+
+
+def review_prefill(review_id: int, user) -> dict:
+    """What a complaint filed from a low-score review starts with (complaints.new?review=ID):
+    the ward, and a description made of the score and the free-text answers. 404 when the
+    user may not see the review."""
+    item = get_review_or_404(review_id, user)
+    template = item.response.version.template
+    lines = [_("Low score %(score)g on the overall item of the survey \"%(title)s\".",
+               score=item.score, title=template.title_zh)]
+    lines += [a.text for a in review_answers(item) if a.text]
+    return {"ward_ids": [item.ward_id] if item.ward_id else [], "description": "\n".join(lines),
+            "source": "survey", "call_attempt_id": item.response.call_attempt_id}
+
+
+def review_became_complaint(review_id: int, complaint_id: int, user) -> ReviewItem:
+    """Called by the complaints feature in the transaction that files the complaint."""
+    item = get_review_or_404(review_id, user)
+    mark_review(item, "complaint", item.note, user)
+    item.complaint_id = complaint_id
+    db.session.flush()
+    return item

@@ -145,3 +145,23 @@ def test_token_single_use_under_two_concurrent_submissions(app):
     assert sorted(statuses) == [200, 404]
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
     assert db.session.scalar(select(Invitation.used_at)) is not None
+
+
+def test_review_to_complaint_hooks(app):
+    from portal.surveys import services
+
+    ward = f.ward("W01")
+    quality = f.user("quality")
+    tpl = sf.builtin()
+    sf.response(tpl, ward.id, **{"1": "2", "2": "2", "6": "1", "8": "等了很久没人来"})
+    db.session.commit()
+    item = db.session.scalar(select(ReviewItem))
+    prefill = services.review_prefill(item.id, quality)
+    assert prefill["ward_ids"] == [ward.id] and "等了很久没人来" in prefill["description"]
+    services.review_became_complaint(item.id, 42, quality)
+    assert (item.status, item.complaint_id, item.handled_by_id) == ("complaint", 42, quality.id)
+    other_nurse = f.user("head_nurse", wards="W02")
+    from werkzeug.exceptions import NotFound
+
+    with pytest.raises(NotFound):
+        services.review_prefill(item.id, other_nurse)
