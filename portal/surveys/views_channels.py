@@ -1,8 +1,6 @@
 """Channels: the public self-service page, discharge slips, paper entry, staff campaigns."""
 from __future__ import annotations
 
-from datetime import date
-
 import segno
 from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
@@ -131,7 +129,6 @@ def paper():
         if not parsed.errors:
             db.session.commit()
             toast(_("The paper form was saved."))
-            form.answered_on.data = form.answered_on.data
             return render("surveys/paper.html", "surveys/_paper_form.html", form=form,
                           version=template.current, errors={}, values={})
         errors = parsed.errors
@@ -165,4 +162,4 @@ def campaigns():
         form.opens_on.data = form.opens_on.data or local_today()
     listing = db.session.scalars(db.select(Campaign).order_by(Campaign.opens_on.desc())).all()
     return render("surveys/campaigns.html", "surveys/_campaign_form.html", status=status,
-                  form=form, campaigns=listing, today=date.today())
+                  form=form, campaigns=listing)
