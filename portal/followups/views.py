@@ -72,10 +72,20 @@ def counts():
 
 
 def _task_response(task, form=None, *, status=200, message=None, attempt=None,
-                   page="followups/call.html"):
+                   page="followups/call.html", **ctx):
     """The task's rows as a fragment (htmx) or a full page (call form, conflict)."""
     return render(page, "followups/_task.html", status=status, task=task, form=form,
-                  message=message, attempt=attempt, next_url=_back_url())
+                  message=message, attempt=attempt, next_url=_back_url(), **ctx)
+
+
+def _save_survey_answers(attempt) -> dict:
+    """The ward's satisfaction questions asked on the call (surveys feature, when present),
+    saved in the attempt's transaction; errors by question id."""
+    try:
+        from portal.surveys.phone import save_phone_answers
+    except ImportError:
+        return {}
+    return save_phone_answers(attempt, request.form)
 
 
 def _conflict(task):
@@ -109,6 +119,11 @@ def log_attempt(task_id: int):
     except services.TaskChanged:
         db.session.rollback()
         return _conflict(services.get_task_or_404(task_id, user))
+    if form.is_call_form and not result.replayed:
+        if survey_errors := _save_survey_answers(result.attempt):
+            db.session.rollback()   # nothing of this call is kept; the form comes back
+            return _task_response(services.get_task_or_404(task_id, user), form, status=422,
+                                  survey_errors=survey_errors)
     db.session.commit()
     if not result.replayed:
         toast(_("Call logged: %(outcome)s.", outcome=labels()["outcomes"][form.outcome.data]))
