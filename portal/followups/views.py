@@ -151,4 +151,4 @@ def patient(patient_id: int):
                   timeline=services.patient_timeline(p, user))
 
 
-from portal.followups import sampling_views  # noqa: E402,F401  (routes on bp)
+from portal.followups import import_views, rules_views, sampling_views  # noqa: E402,F401  (routes on bp)
