@@ -10,7 +10,8 @@ app.test_client() signed in as a W01 nurse:
 - worklist_ms: GET /followups/?tab=today as htmx fragment and as full page (median; p95 shown);
 - attempt_ms: POST one "no answer" (htmx), a different task each time;
 - floor_ms: the SQL statements the worklist request ran, replayed on a raw sqlite3 connection;
-- ratio = worklist_ms / floor_ms.
+- ratio = worklist_ms / floor_ms;
+- healthz_ms: GET /healthz, for scale: what any request costs here (WSGI, session, headers).
 
 CSRF and rate limits are off in this app instance (the measured work is the view). The last
 line prints the figures as key=value pairs.
@@ -56,6 +57,14 @@ def _pick_closed(rng: random.Random):
             return status, outcome
         x -= share
     return CLOSED[0][:2]
+
+
+def migrate(path: str) -> None:
+    from flask_migrate import upgrade
+
+    app = make_app(path)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
 
 
 def build(path: str, discharges: int, due: int, seed: int = 7) -> None:
@@ -199,10 +208,6 @@ def measure(path: str, reps: int) -> dict[str, float]:
         fn()
         return (time.perf_counter() - t) * 1000
 
-    frag = [timed(lambda: client.get("/followups/?tab=today", headers=headers))
-            for _ in range(reps)]
-    page = [timed(lambda: client.get("/followups/?tab=today")) for _ in range(reps)]
-
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
 
@@ -214,7 +219,13 @@ def measure(path: str, reps: int) -> dict[str, float]:
 
     for _ in range(3):
         replay()
-    floor = [timed(replay) for _ in range(reps)]
+    # interleaved, so that load from other processes falls on app and floor alike
+    frag, page, floor, base = [], [], [], []
+    for _ in range(reps):
+        frag.append(timed(lambda: client.get("/followups/?tab=today", headers=headers)))
+        page.append(timed(lambda: client.get("/followups/?tab=today")))
+        floor.append(timed(replay))
+        base.append(timed(lambda: client.get("/healthz")))
     raw.close()
 
     attempt = []
@@ -234,6 +245,7 @@ def measure(path: str, reps: int) -> dict[str, float]:
         "page_ms": statistics.median(page), "page_p95_ms": pct(page, .95),
         "attempt_ms": statistics.median(attempt), "attempt_p95_ms": pct(attempt, .95),
         "floor_ms": statistics.median(floor), "statements": len(statements),
+        "healthz_ms": statistics.median(base),
     }
 
 
@@ -252,6 +264,7 @@ def main() -> None:
         build(path, args.discharges, args.due)
     else:
         print(f"reusing {path}", file=sys.stderr)
+        migrate(path)   # a database built by an older revision gets the newer indexes
     r = measure(path, args.reps)
     r["ratio"] = r["worklist_ms"] / r["floor_ms"]
     print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"

@@ -97,7 +97,7 @@ def upgrade():
     )
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_complaints_call_attempt_id'), ['call_attempt_id'], unique=False)
-        batch_op.create_index('ix_complaints_category_received', ['category_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_complaints_category_received', ['category_id', 'kind', 'received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaints_filed_by_id'), ['filed_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaints_is_repeat'), ['is_repeat'], unique=False)
         batch_op.create_index('ix_complaints_kind_received', ['kind', 'received_at'], unique=False)

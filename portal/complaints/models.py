@@ -75,7 +75,7 @@ class Complaint(TimestampMixin, Base):
         CheckConstraint(_in("state", STATES), name="state_known"),
         Index("ix_complaints_state_due", "state", "next_due_on"),
         Index("ix_complaints_kind_received", "kind", "received_at"),
-        Index("ix_complaints_category_received", "category_id", "received_at"),
+        Index("ix_complaints_category_received", "category_id", "kind", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

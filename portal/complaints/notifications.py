@@ -13,15 +13,14 @@ from sqlalchemy.orm import selectinload
 
 from portal.calendar.services import working_days_after
 from portal.complaints.models import Complaint, CorrectiveAction, complaint_wards
-from portal.complaints.services import visible
-from portal.complaints.workflow import CLOSED_STATES
+from portal.complaints.services import OPEN_STATES, visible
 from portal.extensions import db
 from portal.timeutil import local_today
 
 
 def _waiting(user):
     soon = working_days_after(local_today(), 1)
-    due_soon = and_(Complaint.state.not_in(CLOSED_STATES), Complaint.next_due_on <= soon)
+    due_soon = and_(Complaint.state.in_(OPEN_STATES), Complaint.next_due_on <= soon)
     mine = [due_soon]
     if user.role == "head_nurse":
         on_my_wards = Complaint.id.in_(select(complaint_wards.c.complaint_id)
@@ -37,8 +36,12 @@ def _waiting(user):
     return and_(visible(user), or_(*mine))
 
 
+def waiting_count_query(user):
+    return select(func.count(Complaint.id)).where(_waiting(user))
+
+
 def waiting_count(user) -> int:
-    return db.session.scalar(select(func.count(Complaint.id)).where(_waiting(user))) or 0
+    return db.session.scalar(waiting_count_query(user)) or 0
 
 
 def waiting_query(user):

@@ -43,13 +43,15 @@ def register():
     user = current_user._get_current_object()
     today = local_today()
     filters = _filters()
-    page = db.paginate(services.register_query(user, filters, today),
-                       page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = services.paginate(services.register_query(user, filters, today),
+                             services.register_count(user, filters, today),
+                             request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
     cal = calendar_for([c.next_due_on for c in page.items])
     return render("complaints/register.html", "complaints/_register.html", results=page,
                   filters=filters, today=today, cal=cal,
-                  counts=services.kind_counts(user, filters, today),
+                  # counts per kind on a ward's or a staff member's record
+                  counts=services.kind_counts(user, filters, today)
+                  if filters.ward_id or filters.staff_id else None,
                   categories=services.categories(),
                   wards=db.session.scalars(select(Ward).order_by(Ward.code)).all())
 
@@ -114,9 +116,9 @@ def _intake(form, prefill: dict) -> services.Intake:
 @allow(*CLINICAL)
 def notifications_page():
     user = current_user._get_current_object()
-    page = db.paginate(notifications.waiting_query(user),
-                       page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = services.paginate(notifications.waiting_query(user),
+                             notifications.waiting_count_query(user),
+                             request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
     cal = calendar_for([c.next_due_on for c in page.items])
     return render("complaints/notifications.html", "complaints/_notifications.html",
                   results=page, cal=cal, today=local_today())

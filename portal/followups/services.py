@@ -72,17 +72,20 @@ def new_key() -> str:
 
 # --- attempt slots ---------------------------------------------------------------------------
 
-def is_working_day(day: date) -> bool:
-    """The one place that decides working days for call slots.
+def next_working_day(day: date) -> date:
+    """The first working day after `day`: the one place call slots meet the calendar.
 
-    Uses the holiday calendar (public holidays and 调休 make-up days) when the calendar
-    feature provides `portal.calendar.services.is_working_day`; Monday to Friday until then.
+    Uses the holiday calendar (public holidays and 调休 make-up workdays) of the calendar
+    feature; Monday to Friday when that feature is absent.
     """
     try:
-        from portal.calendar.services import is_working_day as calendar_working_day
+        from portal.calendar.services import working_days_after
     except ImportError:
-        return day.weekday() < 5
-    return calendar_working_day(day)
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+    return working_days_after(day, 1)
 
 
 def next_attempt_slot(after: datetime) -> datetime:
@@ -95,10 +98,7 @@ def next_attempt_slot(after: datetime) -> datetime:
     if local.time() < MORNING_ENDS:
         slot = datetime.combine(local.date(), AFTERNOON_SLOT, LOCAL_TZ)
     else:
-        day = local.date() + timedelta(days=1)
-        while not is_working_day(day):
-            day += timedelta(days=1)
-        slot = datetime.combine(day, MORNING_SLOT, LOCAL_TZ)
+        slot = datetime.combine(next_working_day(local.date()), MORNING_SLOT, LOCAL_TZ)
     return slot.astimezone(UTC)
 
 
@@ -158,25 +158,34 @@ def tab_conditions(today: date | None = None) -> TabConditions:
     )
 
 
-def tab_counts(user, ward: Ward | None = None, today: date | None = None) -> dict[str, int]:
-    """The four tab counts in one SQL query."""
-    tabs = tab_conditions(today)
+def tab_counts(user, ward: Ward | None = None, today: date | None = None,
+               tabs: TabConditions | None = None) -> dict[str, int]:
+    """The four tab counts in one SQL statement.
+
+    Today/overdue/upcoming are counted over the pending tasks in scope; done is a scalar
+    subquery that an index answers alone (ix_followup_tasks_ward_kind_status_due for ward
+    staff, ix_followup_tasks_status_due for quality), so a long history costs nothing.
+    """
+    tabs = tabs or tab_conditions(today)
     T = FollowUpTask
-    query = (select(*(func.count().filter(getattr(tabs, t)) for t in TABS))
-             .select_from(T)
-             .where(task_scope(user, ward), or_(T.status == "pending", tabs.done)))
+    scope = task_scope(user, ward)
+    done = select(func.count()).select_from(T).where(scope, tabs.done).scalar_subquery()
+    query = (select(func.count().filter(tabs.today), func.count().filter(tabs.overdue),
+                    func.count().filter(tabs.upcoming), done)
+             .select_from(T).where(scope, T.status == "pending"))
     row = db.session.execute(query).one()
     return dict(zip(TABS, (n or 0 for n in row), strict=True))
 
 
 def worklist_query(user, tab: str, ward: Ward | None = None, today: date | None = None,
-                   limit: int | None = None, offset: int = 0):
+                   limit: int | None = None, offset: int = 0,
+                   tabs: TabConditions | None = None):
     """A select() of tasks (with discharge, patient and ward loaded by the same join).
 
     With `limit`, the page is chosen first on the narrow (task, discharge date) rows and only
     its tasks are joined to patients and wards: the sort does not carry wide rows.
     """
-    tabs = tab_conditions(today)
+    tabs = tabs or tab_conditions(today)
     T = FollowUpTask
     if tab == "done":
         order = (T.completed_at.desc(), T.id.desc())
@@ -224,12 +233,18 @@ class Page:
         return self.page + 1
 
 
-def worklist_page(user, tab: str, ward: Ward | None, page: int, per_page: int,
-                  counts: dict[str, int]) -> Page:
-    """The tasks of one page of a tab; the tab count is the total (no second count query)."""
+def worklist_page(user, tab: str, ward: Ward | None, page: int,
+                  per_page: int) -> tuple[Page, dict[str, int]]:
+    """The tasks of one page of a tab, and the four tab counts (the page's total).
+
+    Two SQL statements in all: the counts, and the page's tasks with what the rows show.
+    """
+    tabs = tab_conditions()
+    counts = tab_counts(user, ward, tabs=tabs)
     page = max(page, 1)
-    query = worklist_query(user, tab, ward, limit=per_page, offset=(page - 1) * per_page)
-    return Page(list(db.session.scalars(query)), page, per_page, counts[tab])
+    query = worklist_query(user, tab, ward, limit=per_page, offset=(page - 1) * per_page,
+                           tabs=tabs)
+    return Page(list(db.session.scalars(query)), page, per_page, counts[tab]), counts
 
 
 def age_at(patient: Patient, day: date) -> int | None:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from portal.auth.permissions import allow
+from portal.auth.permissions import allow, may
 from portal.auth.views import safe_next
 from portal.extensions import db
 from portal.followups import services
@@ -26,7 +26,9 @@ def _followup_context():
     return {"labels": labels(), "today": local_today(), "new_key": services.new_key,
             "csrf": generate_csrf(),
             "age_at": services.age_at,
-            "complaints_linked": "complaints.new" in current_app.view_functions}
+            # "File as complaint" / "Record as praise" links, once the complaints feature exists
+            "complaints_linked": ("complaints.new" in current_app.view_functions
+                                  and may("complaints.new"))}
 
 
 def _ward_filter(user):
@@ -52,9 +54,8 @@ def worklist():
     if tab not in services.TABS:
         tab = "today"
     ward = _ward_filter(user)
-    counts = services.tab_counts(user, ward)
-    tasks = services.worklist_page(user, tab, ward, request.args.get("page", 1, type=int),
-                                   PER_PAGE, counts)
+    tasks, counts = services.worklist_page(user, tab, ward,
+                                           request.args.get("page", 1, type=int), PER_PAGE)
     return render("followups/worklist.html", "followups/_worklist.html", tab=tab, ward=ward,
                   wards=services.user_wards(user), tasks=tasks, counts=counts)
 
@@ -77,7 +78,7 @@ def _task_response(task, form=None, *, status=200, message=None, attempt=None,
                   message=message, attempt=attempt, next_url=_back_url())
 
 
-def _conflict(task, user):
+def _conflict(task):
     return _task_response(task, status=409, page="followups/conflict.html", message=_(
         "A colleague logged a call for this patient meanwhile; the row now shows it."))
 
@@ -98,7 +99,7 @@ def log_attempt(task_id: int):
     version = int(form.version.data) if form.version.data else None
     if form.needs_call_form:
         if task.status != "pending" or (version is not None and version != task.version):
-            return _conflict(task, user)
+            return _conflict(task)
         form.details.data = "1"
         return _task_response(task, form)
     try:
@@ -107,7 +108,7 @@ def log_attempt(task_id: int):
                                          details=form.detail_values())
     except services.TaskChanged:
         db.session.rollback()
-        return _conflict(services.get_task_or_404(task_id, user), user)
+        return _conflict(services.get_task_or_404(task_id, user))
     db.session.commit()
     if not result.replayed:
         toast(_("Call logged: %(outcome)s.", outcome=labels()["outcomes"][form.outcome.data]))
@@ -135,4 +136,4 @@ def patient(patient_id: int):
                   timeline=services.patient_timeline(p, user))
 
 
-from portal.followups import sampling_views  # noqa: E402,F401  (routes on bp)
+from portal.followups import import_views, rules_views, sampling_views  # noqa: E402,F401  (routes on bp)

@@ -26,10 +26,24 @@ def local(y, m, d, hh, mm=0):
     (local(2026, 11, 27, 16, 0), local(2026, 11, 30, 9)),    # Friday afternoon -> Monday
     (local(2026, 11, 28, 10, 0), local(2026, 11, 28, 15)),   # Saturday morning -> same day
 ])
-def test_next_attempt_slot(after, expected):
+def test_next_attempt_slot(app, after, expected):
     slot = services.next_attempt_slot(after.astimezone(UTC))
     assert slot == expected
     assert slot.tzinfo is UTC
+
+
+def test_next_attempt_slot_skips_holidays_and_uses_make_up_days(app):
+    from portal.calendar.models import CalendarDay
+
+    # December 2026 has no official holidays: an admin's own entries
+    db.session.add_all([CalendarDay(day=local(2026, 12, 17, 0).date(), kind="holiday"),
+                        CalendarDay(day=local(2026, 12, 18, 0).date(), kind="holiday"),
+                        CalendarDay(day=local(2026, 12, 19, 0).date(), kind="workday")])
+    db.session.flush()
+    # Wednesday afternoon: Thursday and Friday are holidays, Saturday a make-up workday (调休)
+    assert services.next_attempt_slot(local(2026, 12, 16, 16)) == local(2026, 12, 19, 9)
+    # Saturday (worked) afternoon -> Monday
+    assert services.next_attempt_slot(local(2026, 12, 19, 16)) == local(2026, 12, 21, 9)
 
 
 def _nurse():
