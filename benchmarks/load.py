@@ -712,6 +712,7 @@ def main() -> None:
             log("calls-only phase ...")
             call_stats, call_elapsed = run_phase(clients, homes, calls, args.requests, forms)
             result.update(summary(call_stats, call_elapsed, "calls_"))
+            result["calls_resent_ok"] += resend_failed(call_stats)
             stats.acknowledged += call_stats.acknowledged
         acknowledged = stats.acknowledged
         for c in clients:
