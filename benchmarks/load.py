@@ -310,6 +310,10 @@ def start_gunicorn(app_spec: str, url: str, port: int, workers: int, use_conf: b
     if use_conf and conf.exists():
         cmd += ["-c", str(conf)]
     else:
+        # gunicorn reads ./gunicorn.conf.py by default: give the floor an empty config
+        empty = Path(tempfile.gettempdir()) / "careloop-floor-gunicorn.conf.py"
+        empty.write_text("")
+        cmd += ["-c", str(empty)]
         settings = gunicorn_settings()
         for key, flag in (("threads", "--threads"), ("worker_class", "--worker-class"),
                           ("timeout", "--timeout")):
@@ -708,6 +712,7 @@ def main() -> None:
             log("calls-only phase ...")
             call_stats, call_elapsed = run_phase(clients, homes, calls, args.requests, forms)
             result.update(summary(call_stats, call_elapsed, "calls_"))
+            result["calls_resent_ok"] += resend_failed(call_stats)
             stats.acknowledged += call_stats.acknowledged
         acknowledged = stats.acknowledged
         for c in clients:
@@ -761,6 +766,7 @@ def main() -> None:
     ok = (result.get("5xx_500", result.get("5xx", 1)) == 0 and result.get("lost_writes", 1) == 0
           and result.get("rows_written") == result.get("rows_acknowledged")
           and result.get("complaints_written", 0) == result.get("complaints_acknowledged", 0)
+          and result.get("calls_5xx", 0) == 0 and result.get("floor_5xx", 0) == 0
           and result.get("half_written_tasks", 1) == 0
           and result.get("integrity_check", "ok") == "ok")
     if args.restart_postgres:

@@ -193,7 +193,14 @@ def test_csrf_enforced_on_plain_and_htmx_posts(app, client, as_role, endpoint, r
 # ---------------------------------------------------------------- leaders see no patients
 
 
-def _assert_no_patient_data(body: str, where: str):
+def _text(resp) -> str:
+    """The body as text whatever its encoding (exports may be GBK CSV or binary)."""
+    return resp.get_data().decode("utf-8", "replace")
+
+
+def _assert_no_patient_data(body: str, where: str, raw: bytes = b""):
+    for name in NAMES:  # a GBK export would hide a name from a UTF-8 search
+        assert name.encode("gb18030") not in raw, f"{where} shows {name!r} to a leader (GBK)"
     for value in (*NAMES, *PHONES, *MRNS, *(mask_phone(p) for p in PHONES)):
         assert value not in body, f"{where} shows {value!r} to a leader"
     assert not MOBILE.search(body), f"{where} shows a phone number to a leader"
@@ -207,7 +214,7 @@ def test_no_response_to_a_leader_contains_patient_data(app, client, as_role):
         for url, resp in found.pages.items():
             if resp.mimetype and not resp.mimetype.startswith(("text/", "application/json")):
                 continue  # files (XLSX reports) are checked by their own feature's tests
-            _assert_no_patient_data(resp.get_data(as_text=True), f"GET {url}")
+            _assert_no_patient_data(_text(resp), f"GET {url}", resp.get_data())
     for endpoint, rule in POST_ROUTES:
         if endpoint == "auth.logout":
             continue
@@ -215,7 +222,7 @@ def test_no_response_to_a_leader_contains_patient_data(app, client, as_role):
         as_role("leader")
         for htmx in (False, True):
             resp = client.post(url, data={}, htmx=htmx)
-            _assert_no_patient_data(resp.get_data(as_text=True), f"POST {url}")
+            _assert_no_patient_data(_text(resp), f"POST {url}", resp.get_data())
             _assert_no_patient_data(str(resp.headers), f"POST {url} headers")
 
 
@@ -259,7 +266,7 @@ def test_hostile_input_into_every_field(app, client, as_role, endpoint, rule):
                                        content_type="application/x-www-form-urlencoded")
                     where = f"POST {form.action} {target}={kind} htmx={htmx} (form on {form.page})"
                     assert resp.status_code < 500, f"{where}: {resp.status_code}"
-                    text = resp.get_data(as_text=True)
+                    text = _text(resp) if "html" in (resp.mimetype or "") else ""
                     for marker in RAW_MARKERS:
                         assert marker not in text, f"{where}: input echoed unescaped"
                     if 400 <= resp.status_code < 500:
@@ -272,8 +279,6 @@ def test_hostile_input_into_every_field(app, client, as_role, endpoint, rule):
                                           if role_seen in sweep.allowed(app, e)])
         for url, resp in found.pages.items():
             assert resp.status_code < 500, (url, role_seen)
-            if resp.headers.get("Content-Disposition", "").startswith("attachment"):
-                continue  # a CSV/XLSX download holds the raw values; it is never rendered
-            text = resp.get_data(as_text=True)
+            text = _text(resp) if "html" in (resp.mimetype or "") else ""  # CSV stays raw
             for marker in RAW_MARKERS:
                 assert marker not in text, f"GET {url} as {role_seen} shows stored input unescaped"

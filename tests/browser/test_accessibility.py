@@ -41,7 +41,7 @@ def test_login_page_is_accessible(new_page, live_server, lang):
     page.fill("#password", "wrong-password-123")
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#login-form [role=alert], #login-form .error, #login-form .errors",
-                           timeout=5000)
+                           timeout=30_000)
     assert_accessible(page, "login form with an error")
 
 
