@@ -20,7 +20,9 @@ ratio = calls throughput / floor throughput.
 Checks printed: 5xx count (must be 0), rows written vs acknowledged (every acknowledged
 idempotency key is in call_attempts, and the row delta equals the acknowledgements), tasks
 whose attempt counter disagrees with their call rows (half-written records), and for SQLite
-`PRAGMA integrity_check`.
+`PRAGMA integrity_check`. Calls answered with a 5xx or not at all are sent once more after
+the phase with the same key (what a nurse does: press again); a call that committed before
+its answer was lost is then replayed, so written must equal acknowledged exactly.
 Faults: --kill-worker sends SIGKILL to one worker a third of the way through the mixed phase;
 --restart-postgres stops and starts a private PostgreSQL cluster (created for the run with
 pg_createcluster on a free port, dropped afterwards, so nobody else's database is touched)
@@ -97,17 +99,23 @@ class Client:
         if htmx:
             headers["HX-Request"] = "true"
             headers["X-CSRFToken"] = self.token
-        try:
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.conn.request(method, path, body=body, headers=headers)
-            resp = self.conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as e:
-            if self.conn is not None:
-                self.conn.close()
-            self.conn = None
-            raise ConnectionFailed(str(e)) from None
+        for attempt in (1, 2):
+            reused = self.conn is not None
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self.conn.request(method, path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+                break
+            except (OSError, http.client.HTTPException) as e:
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+                # a keep-alive connection the server closed meanwhile: send again once, as
+                # browsers do (safe: GETs change nothing, writes carry an idempotency key)
+                if attempt == 2 or not reused:
+                    raise ConnectionFailed(str(e)) from None
         for raw in resp.headers.get_all("Set-Cookie") or []:
             cookie = SimpleCookie()
             cookie.load(raw)
@@ -355,6 +363,7 @@ class Stats:
         self.connection_errors = 0
         self.bodies_5xx: list[str] = []
         self.clean_503 = 0   # 503 with a message and no traceback
+        self.failed_calls: list[tuple] = []   # (client, url, key) answered 5xx or not at all
 
 
     def add(self, kind, status, latency, body=b""):
@@ -380,10 +389,12 @@ class Traffic:
         self.tasks = tasks
         self.rng = rng
 
-    def one(self, client: Client, ward_id: int, stats: Stats, complaint_form) -> None:
+    def one(self, client: Client, ward_id: int, stats: Stats, complaint_form) -> int | None:
+        """One request of a random kind; its status, or None when there was no answer."""
         kinds, weights = zip(*self.plan.items(), strict=True)
         kind = self.rng.choices(kinds, weights)[0]
         started = time.perf_counter()
+        key = url = None
         try:
             if kind == "call":
                 key = uuid.uuid4().hex
@@ -394,6 +405,9 @@ class Traffic:
                 if status in (200, 204, 303):
                     with stats.lock:
                         stats.acknowledged.append(key)
+                elif status >= 500:
+                    with stats.lock:
+                        stats.failed_calls.append((client, url, key))
             elif kind == "complaint":
                 action, fields = complaint_form
                 data = dict(fields, csrf_token=client.token)
@@ -406,66 +420,112 @@ class Traffic:
         except ConnectionFailed:
             with stats.lock:
                 stats.connection_errors += 1
-            return
+                if key:
+                    stats.failed_calls.append((client, url, key))
+            return None
         stats.add(kind, status, time.perf_counter() - started, body)
+        return status
+
+
+def resend_failed(stats: Stats) -> int:
+    """What a nurse does after an error: press the button again (same form, same key).
+
+    A call whose first try committed but whose answer was lost is replayed, not doubled.
+    Returns how many resends succeeded; their keys count as acknowledged."""
+    ok = 0
+    for client, url, key in stats.failed_calls:
+        with suppress(ConnectionFailed):
+            status, _, _ = client.request("POST", url, {"outcome": "no_answer", "key": key},
+                                          htmx=True)
+            if status in (200, 204, 303):
+                stats.acknowledged.append(key)
+                ok += 1
+    return ok
 
 
 def complaint_form(client: Client, page: str):
-    """The first post form of the complaint page, filled in: (action, fields) or None."""
+    """The complaint page's own post form, filled in: (action, fields) or None.
+
+    The header's forms (language, sign-out) also post: the form posting to the page itself
+    (or with the most fields) is the one."""
     from html.parser import HTMLParser
+    from urllib.parse import urlsplit
 
     status, _, body = client.request("GET", page)
     if status != 200:
         return None
+    samples = {"date": "2026-01-05", "datetime-local": "2026-01-05T10:00", "number": "1",
+               "tel": "13800000000", "email": "load@example.org"}
 
     class P(HTMLParser):
         def __init__(self):
             super().__init__()
-            self.form, self.fields, self.select = None, {}, None
+            self.forms, self.form, self.select = [], None, None
 
         def handle_starttag(self, tag, attrs):
             a = dict(attrs)
-            if tag == "form" and self.form is None and (a.get("method") or "").lower() == "post":
-                self.form = a.get("hx-post") or a.get("action") or page
-            if self.form is None or self.form is False:
+            if tag == "form":
+                if (a.get("method") or "").lower() == "post":
+                    self.form = (a.get("hx-post") or a.get("action") or page, {})
+                    self.forms.append(self.form)
                 return
+            if self.form is None:
+                return
+            fields = self.form[1]
             name = a.get("name")
-            if tag == "input" and name and a.get("type") not in ("submit", "button"):
-                if a.get("type") in ("checkbox", "radio") and name in self.fields:
+            kind = (a.get("type") or "text").lower()
+            if tag == "input" and name and kind not in ("submit", "button"):
+                if kind in ("checkbox", "radio") and name in fields:
                     return
-                self.fields[name] = a.get("value") or ("2026-01-01" if a.get("type") == "date"
-                                                       else "load test")
+                value = a.get("value") or samples.get(kind, "")
+                if not value and kind == "text":
+                    value = "13800000000" if "phone" in name else "Load test"
+                fields[name] = value
             elif tag == "select" and name:
                 self.select = name
-            elif tag == "option" and self.select and self.select not in self.fields and a.get("value"):
-                self.fields[self.select] = a["value"]
+            elif tag == "option" and self.select and self.select not in fields and a.get("value"):
+                fields[self.select] = a["value"]
             elif tag == "textarea" and name:
-                self.fields[name] = "Load test complaint text"
+                fields[name] = "Load test: the family says the discharge advice was unclear."
 
         def handle_endtag(self, tag):
             if tag == "select":
                 self.select = None
-            if tag == "form" and self.form:
-                self.form = self.form or None
+            elif tag == "form":
+                self.form = None
 
     parser = P()
     parser.feed(body.decode("utf-8", "replace"))
-    if not parser.form:
+    if not parser.forms:
         return None
-    parser.fields.pop("csrf_token", None)
-    return parser.form, parser.fields
+    own = [f for f in parser.forms if urlsplit(f[0]).path == urlsplit(page).path]
+    action, fields = max(own or parser.forms, key=lambda f: len(f[1]))
+    fields.pop("csrf_token", None)
+    return action, fields
 
 
 def run_phase(clients, homes, traffic: Traffic, requests: int, complaint_forms,
-              during=None) -> tuple[Stats, float]:
+              during=None, count_failures: bool = True, deadline_s: float = 600) -> tuple[Stats, float]:
+    """`requests` requests shared by the clients; with count_failures=False (a database
+    outage) only answered requests count, so the load outlasts the outage (up to deadline_s)."""
     stats = Stats()
-    counter = itertools.count()
-    done = itertools.count()
+    lock = threading.Lock()
+    state = {"issued": 0, "done": 0}
+    stop_at = time.time() + deadline_s
 
     def worker(i):
-        while next(counter) < requests:
-            traffic.one(clients[i], homes[i], stats, complaint_forms[i])
-            n = next(done)
+        while time.time() < stop_at:
+            with lock:
+                if state["issued"] >= requests:
+                    return
+                state["issued"] += 1
+            status = traffic.one(clients[i], homes[i], stats, complaint_forms[i])
+            with lock:
+                n = state["done"]
+                state["done"] += 1
+                if not count_failures:
+                    if status is None or status >= 500:
+                        state["issued"] -= 1
             if during:
                 during(n)
 
@@ -615,11 +675,14 @@ def main() -> None:
                     fault["thread"] = t
 
         log(f"mixed phase: {args.requests} requests ({result['mix']}) ...")
-        stats, elapsed = run_phase(clients, homes, traffic, args.requests, forms, during)
+        stats, elapsed = run_phase(clients, homes, traffic, args.requests, forms, during,
+                                   count_failures=not args.restart_postgres)
         if "thread" in fault:
             fault.pop("thread").join()
         result.update(summary(stats, elapsed, ""))
         result["connection_errors"] = stats.connection_errors
+        result["calls_failed"] = len(stats.failed_calls)
+        result["calls_resent_ok"] = resend_failed(stats)
         for kind in plan:
             lat = [s[2] for s in stats.samples if s[0] == kind]
             result[f"{kind}_p95_ms"] = round(percentile(lat, 0.95) * 1000, 1)
@@ -693,8 +756,11 @@ def main() -> None:
             stop(p)
         db.drop()
 
+    # failed calls were sent again with their key, so written must equal acknowledged
+    # exactly: a lost write or a doubled one (a replay that inserted again) both show here
     ok = (result.get("5xx_500", result.get("5xx", 1)) == 0 and result.get("lost_writes", 1) == 0
           and result.get("rows_written") == result.get("rows_acknowledged")
+          and result.get("complaints_written", 0) == result.get("complaints_acknowledged", 0)
           and result.get("half_written_tasks", 1) == 0
           and result.get("integrity_check", "ok") == "ok")
     if args.restart_postgres:

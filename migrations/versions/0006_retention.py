@@ -1,7 +1,7 @@
 """retention: a narrow, audited exception to the append-only audit log
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-22 21:31:20.280612
 
 The audit log stays append-only (migration 0001): UPDATE is always refused, and DELETE
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0002'
+down_revision = '0003'  # re-chained after 0003 (complaints) so there is one head
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ from wtforms.validators import Length, Optional, ValidationError
 class AuditSearchForm(Form):
     username = StringField(_l("User"), validators=[Optional(), Length(max=64)])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=64)],
-                         description=_l("e.g. login.failed; end with a dot for a group: user."))
+                         description=_l("Action: e.g. login.failed; end with a dot for a group: user."))
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=32)])
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])

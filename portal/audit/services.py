@@ -11,6 +11,8 @@ from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.timeutil import LOCAL_TZ
 
+NOBODY = object()  # record(..., user=NOBODY): no user, even when someone is signed in
+
 
 def record(action: str, obj=None, *, user=None, object_type: str = "", object_id="",
            **detail) -> AuditEntry:
@@ -18,7 +20,9 @@ def record(action: str, obj=None, *, user=None, object_type: str = "", object_id
 
     `detail` is a small JSON mapping; never put phone numbers, names or passwords in it.
     """
-    if user is None and has_request_context() and current_user.is_authenticated:
+    if user is NOBODY:
+        user = None
+    elif user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
     if obj is not None:
         object_type = object_type or obj.__tablename__

@@ -53,7 +53,8 @@ def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
         verify_password(_dummy_hash(), password)
-        audit.record("login.failed", user=None, object_type="users", reason="unknown")
+        # an attempt on an unknown name is nobody's, even from a signed-in browser
+        audit.record("login.failed", user=audit.NOBODY, object_type="users", reason="unknown")
         return None
     if user.locked_until and user.locked_until > now:
         verify_password(_dummy_hash(), password)

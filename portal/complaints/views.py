@@ -1,4 +1,149 @@
-"""complaints views."""
-from flask import Blueprint
+"""The register (and quality queue), intake, notifications and the header badge.
+The case page and its changes are in case_views.py (same blueprint)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth.permissions import allow
+from portal.calendar.services import calendar_for
+from portal.complaints import notifications, services
+from portal.complaints.forms import NewCaseForm
+from portal.extensions import db
+from portal.htmx import redirect_after_post, render, toast, trigger
+from portal.i18n import current_locale_tag
+from portal.timeutil import LOCAL_TZ, local_today
 
 bp = Blueprint("complaints", __name__)
+CLINICAL = ("nurse", "head_nurse", "quality")
+
+
+def _int(name: str) -> int | None:
+    return request.args.get(name, type=int)
+
+
+def _filters() -> services.Filters:
+    a = request.args
+    queue = a.get("view") == "queue" or (current_user.role == "quality" and "view" not in a)
+    return services.Filters(kind=a.get("kind", ""), state=a.get("state", ""),
+                            ward_id=_int("ward"), staff_id=_int("staff"),
+                            category_id=_int("category"), repeat=a.get("repeat") == "1",
+                            overdue=a.get("overdue") == "1", reference=a.get("ref", ""),
+                            queue=queue)
+
+
+@bp.route("/complaints")
+@allow(*CLINICAL)
+def register():
+    from sqlalchemy import select
+
+    from portal.wards.models import Ward
+
+    user = current_user._get_current_object()
+    today = local_today()
+    filters = _filters()
+    page = services.paginate(services.register_query(user, filters, today),
+                             services.register_count(user, filters, today),
+                             request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    cal = calendar_for([c.next_due_on for c in page.items])
+    return render("complaints/register.html", "complaints/_register.html", results=page,
+                  filters=filters, today=today, cal=cal,
+                  # counts per kind on a ward's or a staff member's record
+                  counts=services.kind_counts(user, filters, today)
+                  if filters.ward_id or filters.staff_id else None,
+                  categories=services.categories(),
+                  wards=db.session.scalars(select(Ward).order_by(Ward.code)).all())
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@allow(*CLINICAL)
+def new():
+    user = current_user._get_current_object()
+    form = NewCaseForm()
+    form.fill_choices(current_locale_tag())
+    attempt_id = request.args.get("attempt", type=int) or _hidden_int(form.attempt.data)
+    kind = request.args.get("kind") or form.kind.data or "complaint"
+    if kind not in ("complaint", "praise", "suggestion"):
+        abort(404)
+    prefill = services.prefill_from_attempt(attempt_id, user, kind) if attempt_id else {}
+    if request.method == "GET":
+        _apply_prefill(form, prefill, kind, attempt_id)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            case = services.file_case(_intake(form, prefill), user)
+            db.session.commit()
+            toast(_("Filed as %(ref)s.", ref=case.reference))
+            trigger("complaint-changed")
+            return redirect_after_post(url_for("complaints.detail", case_id=case.id))
+        status = 422
+    return render("complaints/new.html", "complaints/_new_form.html", status=status, form=form,
+                  patient=prefill.get("patient"))
+
+
+def _hidden_int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _apply_prefill(form, prefill: dict, kind: str, attempt_id) -> None:
+    form.kind.data = kind
+    if not prefill:
+        form.ward_ids.data = [w.id for w in current_user.wards][:1]
+        return
+    form.attempt.data = str(attempt_id)
+    for name in ("source", "description", "ward_ids", "complainant_name",
+                 "complainant_relation"):
+        getattr(form, name).data = prefill[name]
+
+
+def _intake(form, prefill: dict) -> services.Intake:
+    received = form.received_at.data
+    return services.Intake(
+        kind=form.kind.data, source=form.source.data, description=form.description.data,
+        received_at=received.replace(tzinfo=LOCAL_TZ) if received else None,
+        praise_type=form.praise_type.data or "praise", category_id=form.category_id.data or None,
+        severity=form.severity.data, ward_ids=form.ward_ids.data or [],
+        staff_ids=form.staff_ids.data or [], staff_names=form.staff_names.data or "",
+        complainant_name=form.complainant_name.data or "",
+        complainant_relation=form.complainant_relation.data or "",
+        complainant_phone=form.complainant_phone.data or "",
+        patient_id=prefill.get("patient_id"), task_id=prefill.get("task_id"),
+        call_attempt_id=prefill.get("call_attempt_id"))
+
+
+@bp.route("/complaints/waiting", endpoint="notifications")
+@allow(*CLINICAL)
+def notifications_page():
+    user = current_user._get_current_object()
+    page = services.paginate(notifications.waiting_query(user),
+                             notifications.waiting_count_query(user),
+                             request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    cal = calendar_for([c.next_due_on for c in page.items])
+    return render("complaints/notifications.html", "complaints/_notifications.html",
+                  results=page, cal=cal, today=local_today())
+
+
+@bp.route("/complaints/badge")
+@allow(*CLINICAL)
+def badge():
+    count = notifications.waiting_count(current_user._get_current_object())
+    return render("complaints/_badge_count.html", "complaints/_badge_count.html", count=count)
+
+
+@bp.context_processor
+def complaint_labels():
+    """Labels for states, kinds, sources ... (the workflow and forms hold the one list),
+    translated once per page rather than once per row."""
+    from portal.complaints import forms, workflow
+
+    groups = {"state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
+              "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
+              "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
+              "field": forms.FIELD_LABELS}
+    return {"complaint_labels": {name: {k: str(v) for k, v in labels.items()}
+                                 for name, labels in groups.items()},
+            "locale_tag": current_locale_tag()}
+
+
+from portal.complaints import case_views  # noqa: E402,F401  (routes on the same blueprint)

@@ -1,4 +1,139 @@
-"""followups views."""
-from flask import Blueprint
+"""Follow-up views: the worklist, logging a call, the patient timeline, phone reveals."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from portal.auth.permissions import allow, may
+from portal.auth.views import safe_next
+from portal.extensions import db
+from portal.followups import services
+from portal.followups.worklist_forms import AttemptForm, labels
+from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
+from portal.timeutil import local_today
 
 bp = Blueprint("followups", __name__)
+
+WORKERS = ("nurse", "head_nurse", "quality")
+PER_PAGE = 25  # a nurse works 20-40 calls a day; a short page keeps the list fast
+WORKLIST_CHANGED = "worklist-changed"
+
+
+@bp.context_processor
+def _followup_context():
+    return {"labels": labels(), "today": local_today(), "new_key": services.new_key,
+            "csrf": generate_csrf(),
+            "age_at": services.age_at,
+            # "File as complaint" / "Record as praise" links, once the complaints feature exists
+            "complaints_linked": ("complaints.new" in current_app.view_functions
+                                  and may("complaints.new"))}
+
+
+def _ward_filter(user):
+    """The ward chosen in the filter (by code), or None for all the user's wards."""
+    code = request.args.get("ward", "").strip()
+    if not code:
+        return None
+    for ward in services.user_wards(user):
+        if ward.code == code:
+            return ward
+    abort(404)
+
+
+def _back_url() -> str:
+    return safe_next(request.form.get("next")) or url_for("followups.worklist")
+
+
+@bp.route("/followups/")
+@allow(*WORKERS)
+def worklist():
+    user = current_user._get_current_object()
+    tab = request.args.get("tab", "today")
+    if tab not in services.TABS:
+        tab = "today"
+    ward = _ward_filter(user)
+    tasks, counts = services.worklist_page(user, tab, ward,
+                                           request.args.get("page", 1, type=int), PER_PAGE)
+    return render("followups/worklist.html", "followups/_worklist.html", tab=tab, ward=ward,
+                  wards=services.user_wards(user), tasks=tasks, counts=counts)
+
+
+@bp.route("/followups/counts")
+@allow(*WORKERS)
+def counts():
+    """The tab labels with their counts (refreshed on `worklist-changed`)."""
+    user = current_user._get_current_object()
+    tab = request.args.get("tab", "today")
+    ward = _ward_filter(user)
+    return render("followups/_tabs.html", "followups/_tabs.html", tab=tab, ward=ward,
+                  counts=services.tab_counts(user, ward))
+
+
+def _task_response(task, form=None, *, status=200, message=None, attempt=None,
+                   page="followups/call.html"):
+    """The task's rows as a fragment (htmx) or a full page (call form, conflict)."""
+    return render(page, "followups/_task.html", status=status, task=task, form=form,
+                  message=message, attempt=attempt, next_url=_back_url())
+
+
+def _conflict(task):
+    return _task_response(task, status=409, page="followups/conflict.html", message=_(
+        "A colleague logged a call for this patient meanwhile; the row now shows it."))
+
+
+@bp.route("/followups/tasks/<int:task_id>/attempts", methods=["POST"])
+@allow(*WORKERS)
+def log_attempt(task_id: int):
+    """One outcome from the row, or the call form of a reached call.
+
+    A reached outcome chosen in the row opens the call form (nothing saved yet); every
+    other outcome, and the posted call form, records the attempt.
+    """
+    user = current_user._get_current_object()
+    task = services.get_task_or_404(task_id, user)
+    form = AttemptForm()
+    if not form.validate():
+        return _task_response(task, form, status=422)
+    version = int(form.version.data) if form.version.data else None
+    if form.needs_call_form:
+        if task.status != "pending" or (version is not None and version != task.version):
+            return _conflict(task)
+        form.details.data = "1"
+        return _task_response(task, form)
+    try:
+        result = services.record_attempt(task_id, user, outcome=form.outcome.data,
+                                         key=form.key.data, version=version,
+                                         details=form.detail_values())
+    except services.TaskChanged:
+        db.session.rollback()
+        return _conflict(services.get_task_or_404(task_id, user))
+    db.session.commit()
+    if not result.replayed:
+        toast(_("Call logged: %(outcome)s.", outcome=labels()["outcomes"][form.outcome.data]))
+    trigger(WORKLIST_CHANGED)
+    if not is_htmx():
+        return redirect_after_post(_back_url())
+    return _task_response(result.task, attempt=result.attempt)
+
+
+@bp.route("/followups/patients/<int:patient_id>/phone", methods=["POST"])
+@allow(*WORKERS)
+def reveal_phone(patient_id: int):
+    patient = services.reveal_phone(patient_id, current_user._get_current_object())
+    db.session.commit()
+    return render("followups/phone.html", "followups/_phone.html", patient=patient,
+                  revealed=True, next_url=_back_url())
+
+
+@bp.route("/followups/patients/<int:patient_id>")
+@allow(*WORKERS)
+def patient(patient_id: int):
+    user = current_user._get_current_object()
+    p = services.get_patient_or_404(patient_id, user)
+    return render("followups/patient.html", "followups/_timeline.html", patient=p,
+                  timeline=services.patient_timeline(p, user))
+
+
+from portal.followups import import_views, rules_views, sampling_views  # noqa: E402,F401  (routes on bp)

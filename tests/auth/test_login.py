@@ -90,6 +90,13 @@ def test_failures_are_audited_without_the_password(client, nina):
     assert all("typed-secret" not in str(e.detail) for e in entries)
 
 
+def test_unknown_user_failure_is_nobodys_even_when_signed_in(client, login):
+    login("nurse")
+    post_login(client, "ghost", "typed-secret-3")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "login.failed"))
+    assert entry.user_id is None and entry.username == ""
+
+
 def test_next_only_to_this_site(client, nina):
     resp = client.post("/login?next=/account/password",
                        data={"username": "nina", "password": PASSWORD})

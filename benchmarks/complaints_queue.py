@@ -1,0 +1,198 @@
+"""The quality queue and a case page, through the app and as their raw SQL.
+
+    python benchmarks/complaints_queue.py [--discharges 1000000] [--cases 50000]
+                                          [--events 200000] [--db PATH] [--repeat 30]
+
+Builds (or reuses, with --db PATH of an earlier run) a SQLite database migrated with
+`flask db upgrade`, holding --cases complaints (on 8 wards, every state, deadlines around
+today), --events timeline entries and --discharges discharges (bulk-inserted here: the
+demo-data generator is not bulk). Then, signed in as quality staff:
+  queue_ms  median time of GET /complaints?view=queue through the Flask app (test client:
+            routing, session, access rules, ORM, templates);
+  case_ms   median time of GET /complaints/<id> for a case with 20 timeline entries;
+  floor_ms  median time of the SAME SQL statements the queue page issued, captured from the
+            engine and replayed on a raw DB-API cursor (no ORM, no templates);
+  case_floor_ms  the same for the case page;
+  ratio     queue_ms / floor_ms;  case_ratio  case_ms / case_floor_ms.
+The last line holds key=value pairs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+STATES = ("received", "assigned", "investigating", "responded", "corrective_action",
+          "verified", "closed", "closed", "closed", "withdrawn")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def make_app(path: str):
+    from portal import create_app
+
+    return create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                       "RATELIMIT_STORAGE_URI": "memory://", "TESTING": False})
+
+
+def build(app, args) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, insert, select
+
+    from portal.auth.models import User
+    from portal.complaints.models import Complaint, ComplaintEvent, complaint_wards
+    from portal.extensions import db
+    from portal.wards.models import Ward
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        if db.session.scalar(select(func.count(Complaint.id))) >= args.cases:
+            log("reusing the database")
+            return
+        t0 = time.perf_counter()
+        rng = random.Random(2026)
+        wards = [Ward(code=f"W{i:02d}", name=f"病区{i}") for i in range(1, 9)]
+        users = [User(username=u, role=r, password_hash="x", display_name=u)
+                 for u, r in (("bench_quality", "quality"), ("bench_head", "head_nurse"))]
+        db.session.add_all(wards + users)
+        db.session.flush()
+        q, h = users
+        now = datetime.now(UTC)
+        today = now.date()
+        _discharges(db, args.discharges, [w.id for w in wards], rng)
+        rows, links = [], []
+        for i in range(1, args.cases + 1):
+            received = now - timedelta(minutes=rng.randint(0, 60 * 24 * 720))
+            state = rng.choice(STATES)
+            due = None if state in ("verified", "closed", "withdrawn") else \
+                today + timedelta(days=rng.randint(-20, 15))
+            rows.append({"id": i, "reference": f"TS-{received.year}-{i:06d}", "kind": "complaint",
+                         "source": "telephone", "received_at": received, "receiver_id": h.id,
+                         "filed_by_id": h.id, "category_id": rng.randint(1, 9),
+                         "severity": rng.choice(("low", "medium", "high")), "state": state,
+                         "complainant_name": "张女士", "complainant_relation": "女儿",
+                         "complainant_phone": "13812345678", "staff_names": "",
+                         "description": "家属反映呼叫铃响应慢。" * 5, "response_text": "",
+                         "ack_due_on": due, "response_due_on": due, "next_due_on": due,
+                         "is_repeat": rng.random() < 0.1, "version": 1,
+                         "created_at": received, "updated_at": received})
+            links.append({"complaint_id": i, "ward_id": wards[i % 8].id})
+            if i % 7 == 0:
+                links.append({"complaint_id": i, "ward_id": wards[(i + 3) % 8].id})
+        for chunk in range(0, len(rows), 10_000):
+            db.session.execute(insert(Complaint), rows[chunk:chunk + 10_000])
+        db.session.execute(insert(complaint_wards), links)
+        events = []
+        for n in range(args.events):
+            case_id = 1 if n < 20 else rng.randint(1, args.cases)
+            events.append({"complaint_id": case_id, "user_id": q.id, "kind": "comment",
+                           "field": "", "old_value": "", "new_value": "已电话回访家属。",
+                           "version": 1, "at": now - timedelta(minutes=n)})
+            if len(events) == 20_000:
+                db.session.execute(insert(ComplaintEvent), events)
+                events = []
+        if events:
+            db.session.execute(insert(ComplaintEvent), events)
+        db.session.commit()
+        log(f"built in {time.perf_counter() - t0:.1f}s")
+
+
+def _discharges(db, n: int, ward_ids: list[int], rng) -> None:
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from portal.followups.models import Discharge, Patient
+
+    now = datetime.now(UTC)
+    start = date.today() - timedelta(days=365)
+    for chunk in range(0, n, 20_000):
+        size = min(20_000, n - chunk)
+        db.session.execute(insert(Patient), [
+            {"id": chunk + k + 1, "mrn": f"B{chunk + k:09d}", "name": "患者", "sex": "U",
+             "consent": True, "created_at": now, "updated_at": now} for k in range(size)])
+        db.session.execute(insert(Discharge), [
+            {"patient_id": chunk + k + 1, "ward_id": rng.choice(ward_ids),
+             "discharged_on": start + timedelta(days=rng.randint(0, 364)), "diagnosis": "",
+             "attending_nurse": "", "created_at": now} for k in range(size)])
+
+
+def measure(app, url: str, repeat: int) -> tuple[float, float]:
+    """(median app ms, median raw-SQL ms) for one GET."""
+    from sqlalchemy import event, select
+
+    from portal.auth.models import User
+    from portal.extensions import db
+    from tests.conftest import sign_in_session
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "bench_quality"))
+        client = app.test_client()
+        sign_in_session(client, user)
+        db.session.remove()
+        assert client.get(url).status_code == 200  # warm up
+        app_times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            app_times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.status_code
+        captured = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+                captured.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", capture)
+        client.get(url)
+        event.remove(db.engine, "before_cursor_execute", capture)
+        raw = db.engine.raw_connection()
+        raw_times = []
+        try:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                cursor = raw.cursor()
+                for statement, parameters in captured:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                cursor.close()
+                raw_times.append((time.perf_counter() - t0) * 1000)
+        finally:
+            raw.close()
+        log(f"{url}: {len(captured)} statements")
+        return statistics.median(app_times), statistics.median(raw_times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--discharges", type=int, default=1_000_000)
+    parser.add_argument("--cases", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--db", help="SQLite file to create or reuse")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    os.environ.pop("DATABASE_URL", None)
+    path = args.db or os.path.join(tempfile.mkdtemp(prefix="complaints-bench-"), "bench.sqlite3")
+    app = make_app(path)
+    build(app, args)
+    queue_ms, floor_ms = measure(app, "/complaints?view=queue", args.repeat)
+    case_ms, case_floor_ms = measure(app, "/complaints/1", args.repeat)
+    print(f"cases={args.cases} events={args.events} discharges={args.discharges} "
+          f"queue_ms={queue_ms:.1f} case_ms={case_ms:.1f} floor_ms={floor_ms:.1f} "
+          f"case_floor_ms={case_floor_ms:.1f} ratio={queue_ms / floor_ms:.2f} "
+          f"case_ratio={case_ms / case_floor_ms:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Benchmark: the dashboards through the app beside the same aggregates as plain SQL.
+
+    python benchmarks/dashboard.py [--discharges 1000000] [--db /tmp/bench.sqlite3] [--runs 5]
+
+Generates (or reuses, with --db) N discharges over 3 years with tasks and attempts, then times
+the leadership dashboard for a 12-month period (all wards, then one ward) and the quality
+dashboard, each through the Flask test client as a signed-in user, beside plain SQL over the
+base tables that computes the same aggregates (the floor). Last line: key=value pairs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import dashboard_data, dashboard_extra, dashboard_floor  # noqa: E402
+
+SURVEY_SHARE, CASE_SHARE = 0.3, 0.05  # 300,000 responses and 50,000 cases per 1M discharges
+
+
+def build(path: str, n: int) -> None:
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.timeutil import local_today
+    from tests import factories
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench" * 8,
+                      "RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASH_METHOD": "pbkdf2"})
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        wards = factories.wards(*[f"W{i:02d}" for i in range(1, 21)])
+        nurse = factories.user("nurse", wards="W01", username="bench-nurse")
+        db.session.commit()
+        ward_ids, nurse_id = [w.id for w in wards], nurse.id
+        today = local_today()
+        db.engine.dispose()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    dashboard_data.generate(conn, n, ward_ids, nurse_id, today)
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def add_extras(path: str, n: int) -> None:
+    """Migrate a reused database to the current schema; fill survey/complaint tables once."""
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.timeutil import local_today
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench" * 8,
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        db.engine.dispose()
+    conn = sqlite3.connect(path)
+    ward_ids = [r[0] for r in conn.execute("SELECT id FROM wards ORDER BY code")]
+    user_id = conn.execute("SELECT min(id) FROM users").fetchone()[0]
+    today = local_today()
+    if dashboard_extra.has_table(conn, "survey_responses") and \
+            dashboard_extra.empty(conn, "survey_responses"):
+        dashboard_extra.surveys(conn, int(n * SURVEY_SHARE), ward_ids, today)
+    if dashboard_extra.has_table(conn, "complaints") and dashboard_extra.empty(conn, "complaints"):
+        dashboard_extra.complaints(conn, int(n * CASE_SHARE), ward_ids, user_id, today)
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def timed(fn, runs: int) -> float:
+    fn()  # warm caches (both sides get the same warm-up)
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--discharges", type=int, default=1_000_000)
+    ap.add_argument("--db", default="")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    path = args.db or f"/tmp/careloop-bench-dashboard-{args.discharges}.sqlite3"
+    if not os.path.exists(path):
+        t0 = time.perf_counter()
+        build(path, args.discharges)
+        print(f"generated {args.discharges} discharges in {time.perf_counter() - t0:.0f}s -> {path}")
+    add_extras(path, args.discharges)
+
+    from flask import g
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.timeutil import local_today
+    from tests import factories
+    from tests.conftest import sign_in_session
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench" * 8,
+                      "RATELIMIT_STORAGE_URI": "memory://", "TESTING": True})
+    results = {}
+    with app.app_context():
+        period = dashboard_floor.twelve_months(local_today())
+        users = {}
+        for role in ("leader", "quality"):
+            users[role] = factories.user(role, username=f"bench-{role}-{time.time_ns()}")
+        db.session.commit()
+        ward_id = db.session.execute(db.text("SELECT id FROM wards WHERE code='W01'")).scalar()
+        raw = sqlite3.connect(path)
+        cases = [("leader_all", "leader", f"/dashboard?period={period.key}", None),
+                 ("leader_ward", "leader", f"/dashboard?period={period.key}&ward=W01", ward_id),
+                 ("quality", "quality", f"/dashboard/quality?period={period.key}", None)]
+        for name, role, url, ward in cases:
+            client = app.test_client()
+            sign_in_session(client, users[role])
+
+            def page(url=url, client=client):
+                g.pop("_login_user", None)  # the app context is shared with the requests
+                resp = client.get(url)
+                assert resp.status_code == 200, (url, resp.status_code)
+
+            dash = timed(page, args.runs)
+            floor = timed(lambda ward=ward, name=name: dashboard_floor.run(
+                raw, period, ward, quality=name == "quality"), args.runs)
+            results[name] = (dash, floor)
+            print(f"{name}: dashboard_ms={dash:.1f} floor_ms={floor:.1f} ratio={dash / floor:.2f}")
+    parts = [f"discharges={args.discharges}"]
+    for name, (dash, floor) in results.items():
+        parts += [f"{name}_dashboard_ms={dash:.1f}", f"{name}_floor_ms={floor:.1f}",
+                  f"{name}_ratio={dash / floor:.2f}"]
+    print(" ".join(parts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Complaint figures: complaints per 1,000 discharges, on-time first-response rate, praise,
+open and overdue cases, corrective actions open and overdue; counted in SQL.
+
+A case may involve several wards: each ward counts it, the hospital counts it once
+(ADDITIVE = False makes the dashboard count the hospital total without grouping).
+Complaints are counted on the local (Asia/Shanghai) day they were received; withdrawn
+complaints are left out. Open, overdue and action counts are as of today (snapshots).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, distinct, func, select
+
+from portal.dashboard.complaints_lists import (
+    EXPORT_COLUMNS,
+    LEADER_TEMPLATE,
+    QUEUE_TEMPLATE,
+    queue,
+    report_lists,
+    top_categories,
+    with_loads,
+)
+from portal.dashboard.metrics import Metric
+from portal.dashboard.sqlutil import (
+    grouped,
+    local_date_of,
+    month_of_date,
+    month_of_datetime,
+    utc_bounds,
+)
+from portal.extensions import db
+from portal.timeutil import local_today
+
+try:
+    from portal.complaints.models import Complaint, CorrectiveAction, complaint_wards
+    AVAILABLE = True
+except ImportError:  # the complaints feature is not built on this branch
+    AVAILABLE = False
+
+NAME = "complaints"
+ADDITIVE = False
+CLOSED = ("closed", "withdrawn")
+PERIOD_COUNTS = ("complaints", "praise", "deadline_due", "on_time")
+SNAPSHOT_COUNTS = ("open_cases", "overdue_cases", "actions_open", "actions_overdue")
+
+METRICS = (
+    Metric("complaint_rate", "complaints", _l("Complaints per 1,000 discharges"),
+           _l("Complaint rate (投诉率) = complaints ÷ discharges × 1,000 (complaints received in "
+              "the period, withdrawn ones left out; discharges in the period)."),
+           "complaints", "discharges", unit="per1000", higher_is_better=False,
+           numerator_label=_l("Complaints"), denominator_label=_l("Discharges")),
+    Metric("on_time_rate", "complaints", _l("On-time first response"),
+           _l("On-time response rate (按时回复率) = complaints answered within their deadline ÷ "
+              "complaints whose deadline fell in the period (up to today)."),
+           "on_time", "deadline_due", numerator_label=_l("Answered on time"),
+           denominator_label=_l("Deadlines in the period")),
+    Metric("praise", "complaints", _l("Praise"),
+           _l("Praise (表扬): praise, banners and letters of thanks received in the period."),
+           "praise", None, unit="count", numerator_label=_l("Praise")),
+    Metric("open_cases", "complaints", _l("Open complaints"),
+           _l("Open complaints (未结案投诉): complaints not closed or withdrawn, as of today."),
+           "open_cases", None, unit="count", higher_is_better=False, snapshot=True,
+           numerator_label=_l("Open complaints")),
+    Metric("overdue_cases", "complaints", _l("Overdue complaints"),
+           _l("Overdue complaints (超期投诉): open complaints whose next deadline has passed, "
+              "as of today."),
+           "overdue_cases", None, unit="count", higher_is_better=False, snapshot=True,
+           numerator_label=_l("Overdue complaints")),
+    Metric("actions_open", "complaints", _l("Corrective actions open"),
+           _l("Corrective actions open (未完成整改措施), as of today; overdue when past their "
+              "due date."),
+           "actions_open", None, unit="count", higher_is_better=False, snapshot=True,
+           numerator_label=_l("Open actions")),
+    Metric("actions_overdue", "complaints", _l("Corrective actions overdue"),
+           _l("Corrective actions overdue (超期整改措施): open actions past their due date, "
+              "as of today."),
+           "actions_overdue", None, unit="count", higher_is_better=False, snapshot=True,
+           numerator_label=_l("Overdue actions")),
+)
+
+
+def _conds(start: date, end: date) -> dict:
+    """Conditions on a case for each count; snapshot ones ignore the period."""
+    lo, hi = utc_bounds(start, end)
+    today = local_today()
+    complaint = and_(Complaint.kind == "complaint", Complaint.state != "withdrawn")
+    due = and_(complaint, Complaint.response_due_on >= start, Complaint.response_due_on <= end)
+    is_open = and_(Complaint.kind == "complaint", Complaint.state.not_in(CLOSED))
+    return {
+        "complaints": and_(complaint, Complaint.received_at >= lo, Complaint.received_at < hi),
+        "praise": and_(Complaint.kind == "praise", Complaint.received_at >= lo,
+                       Complaint.received_at < hi),
+        "deadline_due": due,
+        "on_time": and_(due, Complaint.responded_at.is_not(None),
+                        local_date_of(Complaint.responded_at) <= Complaint.response_due_on),
+        "open_cases": is_open,
+        "overdue_cases": and_(is_open, Complaint.next_due_on < today),
+    }
+
+
+def _ward_join(q, ward_ids, by_ward: bool):
+    if ward_ids is None and not by_ward:
+        return q
+    q = q.join(complaint_wards, complaint_wards.c.complaint_id == Complaint.id)
+    if ward_ids is not None:
+        q = q.where(complaint_wards.c.ward_id.in_(ward_ids))
+    return q
+
+
+def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_f) -> dict:
+    conds = _conds(start, end)
+    names = PERIOD_COUNTS + (() if by == "month" else SNAPSHOT_COUNTS[:2])
+    counted = [func.count(distinct(case((conds[n], Complaint.id)))) for n in names]
+    key = ([complaint_wards.c.ward_id] if by == "ward" else
+           [month_of_datetime(Complaint.received_at)] if by == "month" else [])
+    q = _ward_join(select(*key, *counted).select_from(Complaint), ward_ids, by == "ward")
+    if key:
+        q = q.group_by(*key)
+    result = grouped(db.session.execute(q), by, names)
+    if by != "month":
+        for k, counts in _actions(ward_ids, by).items():
+            result.setdefault(k, {}).update(counts)
+    return result
+
+
+def _actions(ward_ids, by) -> dict:
+    A = CorrectiveAction
+    flag = lambda cond: func.count(distinct(case((cond, A.id))))  # noqa: E731
+    key = [complaint_wards.c.ward_id] if by == "ward" else []
+    q = (select(*key, flag(A.status == "open"),
+                flag(and_(A.status == "open", A.due_on < local_today())))
+         .select_from(A).join(Complaint, Complaint.id == A.complaint_id))
+    q = _ward_join(q, ward_ids, by == "ward")
+    if key:
+        q = q.group_by(*key)
+    return grouped(db.session.execute(q), by, SNAPSHOT_COUNTS[2:])
+
+
+PARTS = {("complaint_rate", "numerator"): "complaints", ("on_time_rate", "numerator"): "on_time",
+         ("on_time_rate", "denominator"): "deadline_due", ("praise", "numerator"): "praise",
+         ("open_cases", "numerator"): "open_cases", ("overdue_cases", "numerator"): "overdue_cases"}
+
+
+def drill_kind(metric: str, part: str) -> str | None:
+    if (metric, part) == ("complaint_rate", "denominator"):
+        return "discharged"
+    return "cases" if (metric, part) in PARTS else None
+
+
+def _case_conds(metric, part, start, end, category=None):
+    conds = [_conds(start, end)[PARTS[(metric, part)]]]
+    if category:
+        from portal.complaints.models import ComplaintCategory
+
+        conds.append(Complaint.category_id.in_(
+            select(ComplaintCategory.id).where(ComplaintCategory.code == category)))
+    return conds
+
+
+def drill_counts(metric, part, start, end, ward_ids=None, category=None, **_f):
+    if drill_kind(metric, part) == "discharged":
+        from portal.dashboard import metrics_followups
+
+        return metrics_followups.drill_counts("discharges", "numerator", start, end, ward_ids)
+    month = month_of_datetime(Complaint.received_at) if PARTS[(metric, part)] in (
+        "complaints", "praise") else month_of_date(Complaint.response_due_on)
+    q = _ward_join(select(complaint_wards.c.ward_id, month, func.count(distinct(Complaint.id)))
+                   .select_from(Complaint), ward_ids, True)
+    q = q.where(*_case_conds(metric, part, start, end, category))
+    return db.session.execute(q.group_by(complaint_wards.c.ward_id, month)
+                              .order_by(complaint_wards.c.ward_id, month)).all()
+
+
+def drill_rows(metric, part, start, end, ward_ids=None, category=None, **_f):
+    if drill_kind(metric, part) == "discharged":
+        from portal.dashboard import metrics_followups
+
+        return metrics_followups.drill_rows("discharges", "numerator", start, end, ward_ids)
+    ids = _ward_join(select(Complaint.id), ward_ids, False).where(
+        *_case_conds(metric, part, start, end, category))
+    return (select(Complaint).where(Complaint.id.in_(ids))
+            .order_by(Complaint.received_at.desc(), Complaint.id.desc()))
+
+
+__all__ = ["EXPORT_COLUMNS", "LEADER_TEMPLATE", "QUEUE_TEMPLATE", "queue", "report_lists",
+           "top_categories", "with_loads"]

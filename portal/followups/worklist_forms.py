@@ -1,0 +1,108 @@
+"""The call-attempt form (one row of the worklist, and the call form of a reached call)."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from portal.followups.models import HEALTH, MEDICATION, OUTCOMES, REACHED
+
+TEXT_MAX = 2000
+
+OUTCOME_LABELS = {
+    "reached_patient": _l("Reached patient"),
+    "reached_family": _l("Reached family"),
+    "no_answer": _l("No answer"),
+    "busy": _l("Busy / switched off"),
+    "wrong_number": _l("Wrong number"),
+    "refused": _l("Refused"),
+    "deceased": _l("Deceased"),
+    "readmitted": _l("Readmitted"),
+}
+# one key per outcome, in the order of OUTCOMES: 1 reached patient ... 8 readmitted
+OUTCOME_KEYS = {outcome: str(i) for i, outcome in enumerate(OUTCOMES, start=1)}
+HEALTH_LABELS = {"better": _l("Better"), "same": _l("Same"), "worse": _l("Worse")}
+MEDICATION_LABELS = {"yes": _l("Yes"), "no": _l("No"), "unsure": _l("Unsure")}
+STATUS_LABELS = {"pending": _l("Pending"), "completed": _l("Completed"),
+                 "lost": _l("Lost to follow-up"), "cancelled": _l("Cancelled")}
+TAB_LABELS = {"today": _l("Due today"), "overdue": _l("Overdue"),
+              "upcoming": _l("Upcoming"), "done": _l("Done")}
+SEX_LABELS = {"M": _l("Male"), "F": _l("Female"), "U": _l("Unknown")}
+
+
+def choices(mapping: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in mapping.items()]
+
+
+COLUMN_LABELS = {"patient": _l("Patient"), "phone": _l("Phone"), "ward": _l("Ward"),
+                 "discharged": _l("Discharged"), "diagnosis": _l("Diagnosis"), "due": _l("Due"),
+                 "attempts": _l("Attempts"), "log": _l("Log the call")}
+# translated once per request, then filled per row with `%` (no gettext call per row)
+FORMATS = {"age": _l("%(n)d y"), "day": _l("day %(n)d"), "next_try": _l("next try %(at)s")}
+
+
+def _translated(mapping: dict) -> dict[str, str]:
+    return {key: str(value) for key, value in mapping.items()}
+
+
+def labels() -> dict:
+    """Every label the worklist shows, translated once for this request."""
+    return {"outcomes": _translated(OUTCOME_LABELS), "outcome_keys": OUTCOME_KEYS,
+            "health": _translated(HEALTH_LABELS), "medication": _translated(MEDICATION_LABELS),
+            "statuses": _translated(STATUS_LABELS), "tabs": _translated(TAB_LABELS),
+            "sexes": _translated(SEX_LABELS), "cols": _translated(COLUMN_LABELS),
+            "fmt": _translated(FORMATS), "show_number": _("Show number"),
+            "no_number": _("No number")}
+
+
+class AttemptForm(FlaskForm):
+    """One attempt. `details=1` marks the posted call form of a reached call."""
+
+    outcome = SelectField(_l("Outcome"), choices=choices(OUTCOME_LABELS),
+                          validators=[DataRequired()])
+    key = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
+    version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
+    details = HiddenField()
+    health_status = RadioField(_l("Health status"), choices=choices(HEALTH_LABELS),
+                               validators=[Optional()], validate_choice=True)
+    medication = RadioField(_l("Medication taken as prescribed"),
+                            choices=choices(MEDICATION_LABELS), validators=[Optional()])
+    concerns = TextAreaField(_l("Concerns"), validators=[Length(max=TEXT_MAX)],
+                             render_kw={"rows": 2, "maxlength": TEXT_MAX})
+    compliments = TextAreaField(_l("Compliments"), validators=[Length(max=TEXT_MAX)],
+                                render_kw={"rows": 2, "maxlength": TEXT_MAX})
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=TEXT_MAX)],
+                          render_kw={"rows": 2, "maxlength": TEXT_MAX})
+
+    @property
+    def is_call_form(self) -> bool:
+        return self.details.data == "1"
+
+    @property
+    def needs_call_form(self) -> bool:
+        """A reached outcome chosen in the row: show the call form before saving."""
+        return self.outcome.data in REACHED and not self.is_call_form
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.is_call_form and self.outcome.data in REACHED:
+            for f in (self.health_status, self.medication):
+                if not f.data:
+                    f.errors = [*f.errors, _l("Please choose one.")]
+                    ok = False
+        return ok
+
+    def detail_values(self) -> dict:
+        if not self.is_call_form:
+            return {}
+        return {"health_status": self.health_status.data, "medication": self.medication.data,
+                "concerns": (self.concerns.data or "").strip(),
+                "compliments": (self.compliments.data or "").strip(),
+                "notes": (self.notes.data or "").strip()}
+
+
+assert set(OUTCOME_LABELS) == set(OUTCOMES) and set(HEALTH_LABELS) == set(HEALTH)
+assert set(MEDICATION_LABELS) == set(MEDICATION)
