@@ -172,8 +172,9 @@ def parse(page: str, html: str) -> _Parser:
 
 @dataclass
 class Crawl:
-    pages: dict[str, object] = field(default_factory=dict)   # url -> response
+    pages: dict[str, object] = field(default_factory=dict)   # url -> response (text)
     forms: list[Form] = field(default_factory=list)
+    files: dict[str, object] = field(default_factory=dict)   # url -> response (CSV/XLSX downloads)
 
 
 def crawl(client, app, start: list[str], *, limit: int = 120, per_endpoint: int = 3,
@@ -192,6 +193,9 @@ def crawl(client, app, start: list[str], *, limit: int = 120, per_endpoint: int 
             continue
         seen_per_endpoint[endpoint] = seen_per_endpoint.get(endpoint, 0) + 1
         resp = client.get(url, htmx=htmx)
+        if resp.headers.get("Content-Disposition", "").startswith("attachment"):
+            result.files[url] = resp  # a download: its feature's tests read its content
+            continue
         result.pages[url] = resp
         if not resp.mimetype or "html" not in resp.mimetype:
             continue

@@ -102,7 +102,8 @@ class FollowUpRule(TimestampMixin, Base):
     max_attempts: Mapped[int] = mapped_column(default=3)
     call_script: Mapped[str] = mapped_column(Text, default="")
     # set by the surveys feature: questions of this template appear in the call form
-    survey_template_id: Mapped[int | None] = mapped_column(index=True)
+    survey_template_id: Mapped[int | None] = mapped_column(ForeignKey("survey_templates.id"),
+                                                           index=True)
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
 

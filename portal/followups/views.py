@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.followups import services
 from portal.followups.worklist_forms import AttemptForm, labels
 from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
+from portal.surveys import phone as phone_survey
 from portal.timeutil import local_today
 
 bp = Blueprint("followups", __name__)
@@ -72,10 +73,10 @@ def counts():
 
 
 def _task_response(task, form=None, *, status=200, message=None, attempt=None,
-                   page="followups/call.html"):
+                   page="followups/call.html", **extra):
     """The task's rows as a fragment (htmx) or a full page (call form, conflict)."""
     return render(page, "followups/_task.html", status=status, task=task, form=form,
-                  message=message, attempt=attempt, next_url=_back_url())
+                  message=message, attempt=attempt, next_url=_back_url(), **extra)
 
 
 def _conflict(task):
@@ -102,6 +103,11 @@ def log_attempt(task_id: int):
             return _conflict(task)
         form.details.data = "1"
         return _task_response(task, form)
+    # the rule's satisfaction questions (phone mode) are checked before anything is saved
+    survey_errors = (phone_survey.check_phone_answers(task.rule, request.form)
+                     if form.is_call_form else {})
+    if survey_errors:
+        return _task_response(task, form, status=422, survey_errors=survey_errors)
     try:
         result = services.record_attempt(task_id, user, outcome=form.outcome.data,
                                          key=form.key.data, version=version,
@@ -109,6 +115,8 @@ def log_attempt(task_id: int):
     except services.TaskChanged:
         db.session.rollback()
         return _conflict(services.get_task_or_404(task_id, user))
+    if form.is_call_form and not result.replayed:  # same transaction as the attempt
+        phone_survey.save_phone_answers(result.attempt, request.form)
     db.session.commit()
     if not result.replayed:
         toast(_("Call logged: %(outcome)s.", outcome=labels()["outcomes"][form.outcome.data]))
