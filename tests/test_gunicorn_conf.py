@@ -1,0 +1,70 @@
+"""gunicorn.conf.py: worker count, an access log without query strings or personal data,
+the app's start-up messages visible, and database connections dropped after fork."""
+from __future__ import annotations
+
+import logging
+import runpy
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from portal import create_app, deploy
+from tests.conftest import base_config
+
+CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+@pytest.fixture
+def conf(monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKERS", "3")
+    logger = logging.getLogger("portal")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    try:
+        yield runpy.run_path(str(CONF))
+    finally:  # leave the "portal" logger as pytest's log capture expects it
+        logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+def test_workers_threads_and_timeouts(conf):
+    assert conf["workers"] == deploy.worker_count() == 3
+    assert conf["worker_class"] == "gthread" and conf["threads"] >= 1
+    assert 0 < conf["timeout"] <= 120 and conf["graceful_timeout"] > 0
+    assert conf["bind"].startswith("127.0.0.1:")
+
+
+def test_access_log_has_no_query_string_or_personal_data(conf):
+    fmt = conf["access_log_format"]
+    assert "%(U)s" in fmt  # the path alone
+    for atom in ("%(r)s", "%(q)s", "%(f)s", "%(a)s", "%(u)s", "{cookie}", "{"):
+        assert atom not in fmt
+
+
+def test_portal_messages_are_logged_at_info(conf):
+    logger = logging.getLogger("portal")
+    assert logger.getEffectiveLevel() == logging.INFO
+    assert logger.handlers
+
+
+def test_start_up_says_rate_limits_fall_back_to_memory(app, caplog, monkeypatch):
+    # alembic's fileConfig() in migrations/env.py disables loggers that exist when the
+    # template database is migrated; a server process never runs migrations
+    monkeypatch.setattr(logging.getLogger("portal"), "disabled", False)
+    caplog.set_level(logging.INFO, logger="portal")
+    create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
+                "RATELIMIT_STORAGE_URI": None, "REDIS_URL": None})
+    assert "rate limits are kept per process in memory" in caplog.text
+
+
+def test_post_fork_disposes_the_engine(conf, app, monkeypatch):
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        db.session.execute(db.text("SELECT 1"))
+        db.session.commit()
+        assert engine.pool.checkedin() >= 1
+    monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=app))
+    conf["post_fork"](server=None, worker=None)
+    assert engine.pool.checkedin() == 0
