@@ -46,6 +46,16 @@ def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+
+    @app.teardown_appcontext
+    def _end_session(exc):
+        # Flask-SQLAlchemy's own teardown rolls back on a connection the database may have
+        # dropped (PostgreSQL restart): that would turn a finished response into a bare 500.
+        try:
+            db.session.remove()
+        except Exception:  # connection invalidated; the pool replaces it
+            db.session.registry.clear()
+            logging.getLogger("portal").warning("database connection lost at request end")
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories())

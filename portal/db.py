@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -68,8 +68,15 @@ class TimestampMixin:
 
 
 def wants_write_lock() -> bool:
-    """Start the transaction with the write lock unless this is a read-only request."""
-    return not (has_request_context() and request.method in SAFE_METHODS)
+    """Start the transaction with the write lock unless this is a read-only request.
+
+    After a request has committed its change, what follows (reading to render the
+    response) starts without the lock: waiting for it then could only turn a saved
+    change into an error page.
+    """
+    if not has_request_context():
+        return True
+    return request.method not in SAFE_METHODS and not g.get("_db_committed")
 
 
 @event.listens_for(Engine, "connect")
@@ -85,6 +92,12 @@ def _sqlite_connect(dbapi_connection, connection_record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+@event.listens_for(Engine, "commit")
+def _remember_commit(conn):
+    if has_request_context():
+        g._db_committed = True
 
 
 @event.listens_for(Engine, "begin")

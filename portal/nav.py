@@ -38,7 +38,6 @@ NAV = (
     ("surveys.results", _l("Surveys")),
     ("surveys.reviews", _l("Low-score reviews")),
     ("complaints.register", _l("Complaints & praise")),
-    ("complaints.notifications", _l("Waiting for me")),
     ("dashboard.leader", _l("Dashboard")),
     ("dashboard.quality", _l("Quality dashboard")),
     ("dashboard.ward", _l("Ward dashboard")),

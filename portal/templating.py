@@ -5,7 +5,9 @@ from datetime import date, datetime
 
 from flask import Flask, request
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from portal.auth.permissions import may
 from portal.i18n import current_locale_tag
@@ -36,11 +38,17 @@ def url_with(**changes) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def table_region() -> Markup:
+    """Attributes for a sideways-scrolling table wrapper: keyboard users can focus and scroll it."""
+    return Markup('tabindex="0" role="region" aria-label="%s"') % _("Scrollable table")
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(may=may, nav_items=nav_items,
                                  current_locale_tag=current_locale_tag,
                                  csrf_token=generate_csrf, url_with=url_with,
-                                 role_label=role_label, now_local=local_now)
+                                 role_label=role_label, now_local=local_now,
+                                 table_region=table_region)
     app.jinja_env.filters.update(dt=local_datetime, d=local_date, mask_phone=mask_phone)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -102,6 +102,10 @@ def app(database_uri, app_config, tmp_path):
     application.test_client_class = CsrfClient
     application.instance_path = str(tmp_path / "instance")
     with application.app_context():
+        # the limiter object is module-global: start every test with empty counters
+        from portal.extensions import limiter
+
+        limiter.reset()
         yield application
         db.session.remove()
         db.engine.dispose()
