@@ -26,3 +26,33 @@ def test_audit_log_is_append_only_in_the_database(app):
             db.session.execute(text(statement))
         db.session.rollback()
     assert db.session.execute(text("SELECT action FROM audit_entries")).scalars().all() == ["test.entry"]
+
+
+def test_rebuilding_a_table_keeps_the_rows_that_reference_it(app):
+    """0007 rebuilds `complaints` in batch mode on SQLite (copy, DROP, rename): the DROP must
+    not cascade into complaint_wards / complaint_events (migrations/env.py turns foreign keys
+    off around the migrations), on the way down and up again."""
+    import os
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select
+
+    from portal.complaints.models import ComplaintEvent, complaint_wards
+    from tests.complaints import factories as cf
+
+    cf.case(wards=("W01",))
+    db.session.commit()
+
+    def counts():
+        return (db.session.scalar(select(func.count()).select_from(complaint_wards)),
+                db.session.scalar(select(func.count(ComplaintEvent.id))))
+
+    before = counts()
+    assert before[0] == 1 and before[1] >= 1
+    db.session.remove()
+    directory = os.path.join(os.path.dirname(__file__), "..", "migrations")
+    downgrade(directory=directory, revision="0004")
+    assert counts() == before
+    db.session.remove()
+    upgrade(directory=directory)
+    assert counts() == before

@@ -54,9 +54,20 @@ def case_context(case, **extra) -> dict:
         "cause_form": CauseForm(formdata=None), "action_form": ActionForm(formdata=None),
         "comment_form": CommentForm(formdata=None), "verify_form": VerifyActionForm(formdata=None),
         "errors": {}, "stale": None, "revealed": False, "ward_choices": _ward_choices(),
+        "survey_review_id": _survey_review_id(case),
     }
     ctx.update(extra)
     return ctx
+
+
+def _survey_review_id(case) -> int | None:
+    """The low-score review of the survey response this case came from, if any."""
+    if not case.survey_response_id:
+        return None
+    from portal.surveys.models import ReviewItem
+
+    return db.session.scalar(select(ReviewItem.id)
+                             .where(ReviewItem.response_id == case.survey_response_id))
 
 
 def _ward_choices():

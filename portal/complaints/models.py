@@ -96,7 +96,8 @@ class Complaint(TimestampMixin, Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("followup_tasks.id"), index=True)
     call_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("call_attempts.id"), index=True)
-    survey_response_id: Mapped[int | None] = mapped_column(index=True)  # FK added at integration
+    survey_response_id: Mapped[int | None] = mapped_column(ForeignKey("survey_responses.id"),
+                                                           index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     response_text: Mapped[str] = mapped_column(Text, default="")  # the answer to the complainant
     ack_due_on: Mapped[date | None] = mapped_column(Date)

@@ -17,6 +17,7 @@ from portal.timeutil import LOCAL_TZ, local_today
 
 bp = Blueprint("complaints", __name__)
 CLINICAL = ("nurse", "head_nurse", "quality")
+REVIEWERS = ("head_nurse", "quality")  # who may open survey reviews (surveys.review)
 
 
 def _int(name: str) -> int | None:
@@ -63,38 +64,75 @@ def new():
     form = NewCaseForm()
     form.fill_choices(current_locale_tag())
     attempt_id = request.args.get("attempt", type=int) or _hidden_int(form.attempt.data)
+    review_id = request.args.get("review", type=int) or _hidden_int(form.review.data)
     kind = request.args.get("kind") or form.kind.data or "complaint"
     if kind not in ("complaint", "praise", "suggestion"):
         abort(404)
-    prefill = services.prefill_from_attempt(attempt_id, user, kind) if attempt_id else {}
+    if review_id:  # a low-score survey review (access re-checked on every request)
+        prefill = _review_prefill(review_id, user)
+        form.kind.data = "complaint"  # a review becomes a complaint, never praise
+    else:
+        prefill = services.prefill_from_attempt(attempt_id, user, kind) if attempt_id else {}
     if request.method == "GET":
-        _apply_prefill(form, prefill, kind, attempt_id)
+        _apply_prefill(form, prefill, kind, attempt_id, review_id)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             case = services.file_case(_intake(form, prefill), user)
+            if review_id:
+                _review_filed(review_id, case, user)
             db.session.commit()
             toast(_("Filed as %(ref)s.", ref=case.reference))
             trigger("complaint-changed")
             return redirect_after_post(url_for("complaints.detail", case_id=case.id))
         status = 422
     return render("complaints/new.html", "complaints/_new_form.html", status=status, form=form,
-                  patient=prefill.get("patient"))
+                  patient=prefill.get("patient"), review_id=review_id)
 
 
 def _hidden_int(value) -> int | None:
     return int(value) if value and str(value).isdigit() else None
 
 
-def _apply_prefill(form, prefill: dict, kind: str, attempt_id) -> None:
+def _review_prefill(review_id: int, user) -> dict:
+    """Intake values from a survey review item: 404 for anyone who may not open that review
+    (the surveys feature shows reviews to head nurses of its ward and to quality staff), 409
+    when it has already become a complaint."""
+    from portal.surveys import services as surveys
+
+    if user.role not in REVIEWERS:
+        abort(404)
+    prefill = surveys.review_prefill(review_id, user)
+    if surveys.get_review_or_404(review_id, user).status == "complaint":
+        abort(409, _("This survey review has already become a complaint."))
+    return {**prefill, "kind": "complaint"}
+
+
+def _review_filed(review_id: int, case, user) -> None:
+    """Same transaction as the filing: the review shows status "complaint" and links the case."""
+    from portal.audit.services import record
+    from portal.surveys import services as surveys
+
+    db.session.flush()
+    item = surveys.review_became_complaint(review_id, case.id, user)
+    record("survey.review_marked", item, status=item.status)
+
+
+def _apply_prefill(form, prefill: dict, kind: str, attempt_id, review_id=None) -> None:
     form.kind.data = kind
     if not prefill:
         form.ward_ids.data = [w.id for w in current_user.wards][:1]
         return
-    form.attempt.data = str(attempt_id)
+    if review_id:
+        form.review.data = str(review_id)
+        form.kind.data = "complaint"
+    else:
+        form.attempt.data = str(attempt_id)
     for name in ("source", "description", "ward_ids", "complainant_name",
                  "complainant_relation"):
-        getattr(form, name).data = prefill[name]
+        getattr(form, name).data = prefill.get(name, "")
+    if not form.ward_ids.data:
+        form.ward_ids.data = [w.id for w in current_user.wards][:1]
 
 
 def _intake(form, prefill: dict) -> services.Intake:
@@ -109,7 +147,8 @@ def _intake(form, prefill: dict) -> services.Intake:
         complainant_relation=form.complainant_relation.data or "",
         complainant_phone=form.complainant_phone.data or "",
         patient_id=prefill.get("patient_id"), task_id=prefill.get("task_id"),
-        call_attempt_id=prefill.get("call_attempt_id"))
+        call_attempt_id=prefill.get("call_attempt_id"),
+        survey_response_id=prefill.get("survey_response_id"))
 
 
 @bp.route("/complaints/waiting", endpoint="notifications")

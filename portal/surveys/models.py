@@ -3,6 +3,7 @@ campaigns and low-score review items."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
 from portal.wards.models import Ward
+
+if TYPE_CHECKING:
+    from portal.complaints.models import Complaint
 
 AUDIENCES = ("discharged_patient", "inpatient", "doctor_on_nursing", "nurse_self")
 STAFF_AUDIENCES = ("doctor_on_nursing", "nurse_self")
@@ -215,11 +219,12 @@ class ReviewItem(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[datetime | None]
-    complaint_id: Mapped[int | None]  # set by the complaints feature (no FK: built in parallel)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))  # filed from it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     response: Mapped[Response] = relationship()
     ward: Mapped[Ward | None] = relationship()
+    complaint: Mapped[Complaint | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}

@@ -129,7 +129,8 @@ def review_prefill(review_id: int, user) -> dict:
                score=item.score, title=template.title_zh)]
     lines += [a.text for a in review_answers(item) if a.text]
     return {"ward_ids": [item.ward_id] if item.ward_id else [], "description": "\n".join(lines),
-            "source": "survey", "call_attempt_id": item.response.call_attempt_id}
+            "source": "survey", "call_attempt_id": item.response.call_attempt_id,
+            "survey_response_id": item.response_id}
 
 
 def review_became_complaint(review_id: int, complaint_id: int, user) -> ReviewItem:

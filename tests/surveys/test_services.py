@@ -158,8 +158,12 @@ def test_review_to_complaint_hooks(app):
     item = db.session.scalar(select(ReviewItem))
     prefill = services.review_prefill(item.id, quality)
     assert prefill["ward_ids"] == [ward.id] and "等了很久没人来" in prefill["description"]
-    services.review_became_complaint(item.id, 42, quality)
-    assert (item.status, item.complaint_id, item.handled_by_id) == ("complaint", 42, quality.id)
+    from tests.complaints import factories as cf
+
+    case = cf.case(user=quality)  # complaint_id is a foreign key to complaints (0007)
+    services.review_became_complaint(item.id, case.id, quality)
+    assert (item.status, item.complaint_id, item.handled_by_id) == ("complaint", case.id,
+                                                                    quality.id)
     other_nurse = f.user("head_nurse", wards="W02")
     from werkzeug.exceptions import NotFound
 
