@@ -98,8 +98,19 @@ def compile_all() -> None:
             path.with_suffix(".mo").write_bytes(mo_bytes(load(directory)))
 
 
+def conflicts() -> list[str]:
+    """Flask-Babel merges every catalogue into one: a message must read the same everywhere."""
+    seen: dict = {}
+    for name, (directory, _files) in areas().items():
+        for message in load(directory):
+            if message.id and message.string:
+                seen.setdefault((str(message.id), message.context), {})[name] = str(message.string)
+    return [f"{msgid!r} is translated differently: {by_area}"
+            for (msgid, _ctx), by_area in seen.items() if len(set(by_area.values())) > 1]
+
+
 def problems() -> list[str]:
-    found = []
+    found = conflicts()
     for name, (directory, files) in areas().items():
         catalog = load(directory)
         for message in extract(files):
@@ -116,6 +127,16 @@ def problems() -> list[str]:
             if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):
                 found.append(f"{name}: {mo.relative_to(ROOT)} is stale; run scripts/i18n.py compile")
     return found
+
+
+def translate_everywhere(mapping: dict[str, str]) -> None:
+    """Set these translations in every catalogue that has the message."""
+    for name, (directory, _files) in areas().items():
+        if po_path(directory).exists():
+            have = {str(m.id) for m in load(directory) if m.id}
+            picked = {k: v for k, v in mapping.items() if k in have}
+            if picked:
+                translate(name, picked)
 
 
 def translate(area: str, mapping: dict[str, str]) -> None:

@@ -101,7 +101,7 @@ def report_lists(filters, user) -> dict:
                                    _l("Response due"), _l("Responded")],
                        "rows": [_case_row(c) for c in cases]},
         "actions": {"title": _l("Corrective actions"),
-                    "headers": [_l("Reference"), _l("Wards"), _l("Action"), _l("Owner"),
+                    "headers": [_l("Reference"), _l("Wards"), _l("Corrective action"), _l("Owner"),
                                 _l("Due"), _l("Status"), _l("Effective")],
                     "rows": [[a.complaint.reference,
                               " ".join(w.code for w in a.complaint.wards), a.what,

@@ -61,7 +61,7 @@ FOLLOWUP_METRICS = (
               "tasks attempted (tasks due in the period with at least one call)."),
            "tasks_reached", "tasks_attempted",
            numerator_label=_l("Tasks reached"), denominator_label=_l("Tasks attempted")),
-    Metric("lost_rate", "followups", _l("Lost to follow-up"),
+    Metric("lost_rate", "followups", _l("Lost-to-follow-up rate"),
            _l("Lost-to-follow-up rate (失访率) = tasks closed as lost ÷ tasks attempted "
               "(tasks due in the period with at least one call)."),
            "tasks_lost", "tasks_attempted", higher_is_better=False,
