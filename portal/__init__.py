@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(auth_services.load_user)
     login_manager.unauthorized_handler(auth_services.unauthorized)
 
+    app.before_request(security.refuse_nul_bytes)
     app.before_request(auth_services.check_session)
     app.before_request(permissions.enforce_access)
     app.after_request(htmx.after_request)

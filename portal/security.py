@@ -1,10 +1,22 @@
 """Security headers on every response."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, abort, request
+from flask_babel import gettext as _
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def refuse_nul_bytes():
+    """before_request: a NUL character is never valid text (PostgreSQL cannot store it)."""
+    if request.method in ("POST", "PUT", "PATCH"):
+        values = [*request.args.values(), *request.form.values()]
+    else:
+        values = list(request.args.values())
+    if any("\x00" in v for v in values):
+        abort(400, description=_("The form contained a NUL character; please remove it."))
+    return None
 
 
 def add_headers(response: Response) -> Response:

@@ -118,3 +118,10 @@ def test_vendored_htmx_and_config_meta(client):
 def test_language_from_accept_language(client, accept, expected):
     resp = client.get("/login", headers={"Accept-Language": accept})
     assert expected in resp.get_data(as_text=True)
+
+
+def test_nul_bytes_in_a_form_are_refused_with_400(client, login):
+    login("nurse")
+    resp = client.post("/language", data={"lang": "en\x00", "next": "/"})
+    assert resp.status_code == 400
+    assert "NUL" in resp.get_data(as_text=True)
