@@ -32,6 +32,8 @@ DEFAULTS: dict = {
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "RATELIMIT_HEADERS_ENABLED": True,
+    # a moving window: no double burst across a window boundary (and no flaky tests at :59)
+    "RATELIMIT_STRATEGY": "moving-window",
     "PAGE_SIZE": 50,
     "TRUST_PROXY_HOPS": 0,  # reverse proxies in front (nginx: 1) -> ProxyFix
     "MULTI_HOST": False,  # the portal runs on more than one host (check-deploy)
