@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
-from portal.followups import importer
-from portal.followups.importer import ImportFileError, import_file, parse_age, parse_date
+from portal.followups import import_rows, importer
+from portal.followups.import_rows import parse_age, parse_date
+from portal.followups.importer import ImportFileError, import_file
 from portal.followups.models import Discharge, FollowUpTask, ImportBatch, Patient
 from portal.timeutil import local_today
 from tests import factories
@@ -132,23 +133,23 @@ def test_missing_required_column_is_named(wards, tmp_path, header, column):
 
 
 @pytest.mark.parametrize("row, column, message", [
-    (good(mrn=""), "住院号", importer.MSG_REQUIRED),
-    (good(name=" "), "姓名", importer.MSG_REQUIRED),
-    (good(mrn="9" * 40), "住院号", importer.MSG_TOO_LONG),
-    (good(ward="W99"), "病区代码", importer.MSG_UNKNOWN_WARD),
-    (good(ward=""), "病区代码", importer.MSG_REQUIRED),
-    (good(discharged="2026-13-45"), "出院日期", importer.MSG_NOT_DATE),
-    (good(discharged="soon"), "出院日期", importer.MSG_NOT_DATE),
-    (good(discharged=""), "出院日期", importer.MSG_REQUIRED),
+    (good(mrn=""), "住院号", import_rows.MSG_REQUIRED),
+    (good(name=" "), "姓名", import_rows.MSG_REQUIRED),
+    (good(mrn="9" * 40), "住院号", import_rows.MSG_TOO_LONG),
+    (good(ward="W99"), "病区代码", import_rows.MSG_UNKNOWN_WARD),
+    (good(ward=""), "病区代码", import_rows.MSG_REQUIRED),
+    (good(discharged="2026-13-45"), "出院日期", import_rows.MSG_NOT_DATE),
+    (good(discharged="soon"), "出院日期", import_rows.MSG_NOT_DATE),
+    (good(discharged=""), "出院日期", import_rows.MSG_REQUIRED),
     (good(discharged=(local_today() + timedelta(days=1)).isoformat()), "出院日期",
-     importer.MSG_FUTURE),
+     import_rows.MSG_FUTURE),
     (good(admitted=local_today().isoformat(),
           discharged=(local_today() - timedelta(days=3)).isoformat()), "出院日期",
-     importer.MSG_BEFORE_ADMISSION),
-    (good(phone="12345"), "联系电话", importer.MSG_PHONE),
-    (good().replace(",男,", ",X,"), "性别", importer.MSG_SEX),
-    (good().replace(",65岁,", ",很老,"), "年龄", importer.MSG_AGE),
-    (good().replace(",65岁,", ",200,"), "年龄", importer.MSG_AGE),
+     import_rows.MSG_BEFORE_ADMISSION),
+    (good(phone="12345"), "联系电话", import_rows.MSG_PHONE),
+    (good().replace(",男,", ",X,"), "性别", import_rows.MSG_SEX),
+    (good().replace(",65岁,", ",很老,"), "年龄", import_rows.MSG_AGE),
+    (good().replace(",65岁,", ",200,"), "年龄", import_rows.MSG_AGE),
 ])
 def test_each_validation_message(wards, tmp_path, row, column, message):
     path = write(tmp_path, csv_rows(good(mrn="ok1"), row))
@@ -164,13 +165,13 @@ def test_inactive_ward_refused(wards, tmp_path):
     wards[1].active = False
     db.session.commit()
     result = import_file(write(tmp_path, csv_rows(good(ward="W02"))), user=None)
-    assert result.issues[0].message == importer.MSG_INACTIVE_WARD
+    assert result.issues[0].message == import_rows.MSG_INACTIVE_WARD
 
 
 def test_rows_of_other_wards_refused_for_a_head_nurse(wards, tmp_path):
     path = write(tmp_path, csv_rows(good(mrn="1", ward="W01"), good(mrn="2", ward="W02")))
     result = import_file(path, user=None, allowed_ward_ids={wards[0].id})
-    assert result.rejected == 1 and result.issues[0].message == importer.MSG_NOT_YOUR_WARD
+    assert result.rejected == 1 and result.issues[0].message == import_rows.MSG_NOT_YOUR_WARD
     assert result.issues[0].params == {"value": "W02"}
 
 
@@ -213,7 +214,7 @@ def test_name_mismatch_reported_not_overwritten(wards, tmp_path):
 def test_missing_phone_is_a_warning_and_a_later_number_fills_it(wards, tmp_path):
     result = import_file(write(tmp_path, csv_rows(good(mrn="1", phone=""))), user=None)
     assert result.added == 1 and result.warnings == 1
-    assert result.issues[0].message == importer.MSG_NO_PHONE
+    assert result.issues[0].message == import_rows.MSG_NO_PHONE
     later = good(mrn="1", phone="13900001111", discharged=(local_today() - timedelta(days=9)).isoformat())
     import_file(write(tmp_path, csv_rows(later), name="e.csv"), user=None)
     assert db.session.scalar(select(Patient.phone)) == "13900001111"
