@@ -12,6 +12,8 @@ from portal.extensions import db
 from portal.followups import services
 from portal.followups.worklist_forms import AttemptForm, labels
 from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
+from portal.reports import list_columns
+from portal.reports.exports import export_response, wants_export
 from portal.surveys import phone as phone_survey
 from portal.timeutil import local_today
 
@@ -55,6 +57,10 @@ def worklist():
     if tab not in services.TABS:
         tab = "today"
     ward = _ward_filter(user)
+    if fmt := wants_export():  # the whole tab under the current filter, phones masked
+        return export_response("worklist", list_columns.WORKLIST,
+                               services.worklist_query(user, tab, ward), fmt,
+                               list_columns.WORKLIST_TITLE, filters=request.args)
     tasks, counts = services.worklist_page(user, tab, ward,
                                            request.args.get("page", 1, type=int), PER_PAGE)
     return render("followups/worklist.html", "followups/_worklist.html", tab=tab, ward=ward,

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.followups.services import age_at
+from portal.followups.worklist_forms import OUTCOME_LABELS, SEX_LABELS, STATUS_LABELS
 from portal.reports.exports import Column
+from portal.timeutil import local_today
 
 AUDIT_TITLE = _l("Audit log")
 AUDIT = [
@@ -14,4 +17,25 @@ AUDIT = [
     Column(_l("Object type"), lambda e: e.object_type),
     Column(_l("Object id"), lambda e: e.object_id),
     Column(_l("Detail"), lambda e: "; ".join(f"{k}: {v}" for k, v in (e.detail or {}).items())),
+]
+
+
+
+def _label(mapping: dict, key: str | None) -> str:
+    return str(mapping[key]) if key in mapping else (key or "")
+
+
+WORKLIST_TITLE = _l("Follow-up calls")
+WORKLIST = [
+    Column(_l("Due"), lambda t: t.due_on, kind="date"),
+    Column(_l("Ward"), lambda t: t.ward.name),
+    Column(_l("Patient"), lambda t: t.discharge.patient.name),
+    Column(_l("Sex"), lambda t: _label(SEX_LABELS, t.discharge.patient.sex)),
+    Column(_l("Age"), lambda t: age_at(t.discharge.patient, local_today())),
+    Column(_l("Phone"), lambda t: t.discharge.patient.phone, kind="phone"),
+    Column(_l("Discharged"), lambda t: t.discharge.discharged_on, kind="date"),
+    Column(_l("Diagnosis"), lambda t: t.discharge.diagnosis),
+    Column(_l("Attempts"), lambda t: t.attempts),
+    Column(_l("Last outcome"), lambda t: _label(OUTCOME_LABELS, t.last_outcome)),
+    Column(_l("Status"), lambda t: _label(STATUS_LABELS, t.status)),
 ]
