@@ -57,6 +57,9 @@ def _mood(rng) -> int:
     return rng.choices([5, 4, 3, 2, 1], weights=[48, 32, 12, 5, 3])[0]
 
 
+MAX_PER_MONTH = 1500
+
+
 def _at(rng, month: date) -> datetime:
     day = month + timedelta(days=rng.randint(0, 27))
     return datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), LOCAL_TZ)
@@ -75,7 +78,10 @@ def generate(rng, options) -> None:
         rule.survey_template_id = phone.id
     today = local_today()
     months = _months(today)
-    per_month = max(8, int(options.get("discharges", 2000)) // 12 // 3)
+    # about a third of discharges answer, up to MAX_PER_MONTH: responses go through the
+    # survey service one by one (scoring, review items), so the demo keeps a sample of them
+    # at large sizes (a million discharges must load in minutes)
+    per_month = min(max(8, int(options.get("discharges", 2000)) // 12 // 3), MAX_PER_MONTH)
     for month in months:
         for _ in range(per_month):
             ward = rng.choice(wards)
