@@ -174,7 +174,7 @@ def measure(path: str, reps: int) -> dict[str, float]:
 
     from portal.auth.models import User
     from portal.extensions import db
-    from portal.followups import services
+    from portal.followups import worklist
     from tests.conftest import sign_in_session
 
     app = make_app(path)
@@ -182,11 +182,8 @@ def measure(path: str, reps: int) -> dict[str, float]:
     with app.app_context():
         nurse = db.session.scalar(select(User).where(User.username == "bench-nurse"))
         sign_in_session(client, nurse)
-        T = services.FollowUpTask
-        pending = db.session.execute(
-            select(T.id, T.version).where(services.task_scope(nurse),
-                                          services.tab_conditions().today)
-            .order_by(T.id.desc()).limit(reps + 5)).all()
+        pending = sorted(((r.id, r.version) for r in worklist.worklist_rows(nurse, "today")),
+                         reverse=True)[:reps + 5]
         engine = db.engine
         db.session.remove()
 

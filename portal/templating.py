@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -36,6 +36,18 @@ def url_with(**changes) -> str:
     from urllib.parse import urlencode
 
     return request.path + ("?" + urlencode(args) if args else "")
+
+
+URL_MARK = 918273645
+
+
+def url_pattern(endpoint: str, arg: str) -> str:
+    """url_for(endpoint) with `arg` left open, as a str.format pattern: "/tasks/{}/attempts".
+
+    For a list whose every row links to the same endpoint: one URL build per list, then
+    `pattern.format(row.id)` per row (a tenth of the cost of url_for).
+    """
+    return url_for(endpoint, **{arg: URL_MARK}).replace(str(URL_MARK), "{}", 1)
 
 
 def table_region() -> Markup:
