@@ -29,7 +29,7 @@ WORKLIST_CHANGED = "worklist-changed"
 
 @bp.context_processor
 def _followup_context():
-    return {"labels": labels(), "today": local_today(), "new_key": attempts.new_key,
+    return {"labels": labels(), "today": local_today(), "new_key": attempts.key_maker(),
             "csrf": generate_csrf(),
             "age_at": wl.age_at, "row_urls": _row_urls(),
             # "File as complaint" / "Record as praise" links, once the complaints feature exists
