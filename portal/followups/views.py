@@ -14,6 +14,7 @@ from portal.db import commit_keeping_state
 from portal.extensions import db
 from portal.followups import attempts, services
 from portal.followups import worklist as wl
+from portal.followups.row_html import RowHtml
 from portal.followups.worklist_forms import AttemptForm, labels
 from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
 from portal.surveys import phone as phone_survey
@@ -29,9 +30,9 @@ WORKLIST_CHANGED = "worklist-changed"
 
 @bp.context_processor
 def _followup_context():
-    return {"labels": labels(), "today": local_today(), "new_key": attempts.key_maker(),
-            "csrf": generate_csrf(),
-            "age_at": wl.age_at, "row_urls": _row_urls(),
+    names, csrf, today = labels(), generate_csrf(), local_today()
+    return {"labels": names, "today": today, "csrf": csrf, "age_at": wl.age_at,
+            "html": RowHtml(names, _row_urls(), csrf, today, attempts.key_maker()),
             # "File as complaint" / "Record as praise" links, once the complaints feature exists
             "complaints_linked": ("complaints.new" in current_app.view_functions
                                   and may("complaints.new"))}
