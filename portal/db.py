@@ -105,3 +105,19 @@ def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
     conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+
+
+def commit_keeping_state(session) -> None:
+    """Commit without expiring the objects the session holds.
+
+    For a response that shows what the request has just written: after a plain commit every
+    object is reloaded, one query each, on first use (the user, the task, its discharge,
+    patient and ward...). Their values are the ones this transaction read and wrote, which is
+    what such a response shows.
+    """
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire

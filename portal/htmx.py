@@ -17,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
 )
 
 TOAST_EVENT = "toast"
@@ -35,7 +36,13 @@ def render(page: str, fragment: str | None = None, status: int = 200, **ctx) -> 
 
 
 def toast(message: str, level: str = "success") -> None:
-    flash(str(message), level)
+    """A message for the person at the keyboard: a flash on the next full page, or, for an
+    htmx fragment, an event on this response (kept off the session cookie: queuing it there
+    only to take it out again would rewrite and re-sign the cookie on every logged call)."""
+    if is_htmx():
+        g.setdefault("hx_toasts", []).append((level, str(message)))
+    else:
+        flash(str(message), level)
 
 
 def trigger(event: str, detail=None) -> None:
@@ -62,14 +69,18 @@ def hx_redirect(url: str, status: int = 200) -> Response:
 def after_request(response: Response) -> Response:
     """Vary on HX-Request; turn flashes and events into HX-Trigger for htmx responses."""
     response.vary.add("HX-Request")
+    toasts = g.pop("hx_toasts", [])
     if request.headers.get("HX-Request") != "true":
         return response
+    events = dict(g.get("hx_events", {}))
     if "HX-Redirect" in response.headers or "HX-Location" in response.headers:
-        # the next full page shows the flashes; only domain events go now
-        events = dict(g.get("hx_events", {}))
+        # the next full page shows the messages; only domain events go now
+        for level, message in toasts:
+            flash(message, level)
     else:
-        events = dict(g.get("hx_events", {}))
-        messages = get_flashed_messages(with_categories=True)
+        messages = toasts
+        if "_flashes" in session:   # queued before this request, or by flash() itself
+            messages = get_flashed_messages(with_categories=True) + messages
         if messages:
             events[TOAST_EVENT] = [{"level": level, "message": msg} for level, msg in messages]
     if events:

@@ -8,8 +8,10 @@ zh_Hans_CN, so the catalogue folder is plain `zh`, which every Chinese variant r
 """
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 
@@ -28,7 +30,18 @@ def normalise(tag: str | None) -> str | None:
     return base if base in current_app.config["LANGUAGES"] else None
 
 
-def select_locale() -> str:
+@cache
+def _locale(tag: str) -> Locale:
+    # Flask-Babel parses a tag on every request; parsing looks for the locale's data file
+    return Locale.parse(tag)
+
+
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector (a parsed Locale, which it uses as it is)."""
+    return _locale(_select_language())
+
+
+def _select_language() -> str:
     if not has_request_context():  # CLI commands talk to an administrator at a console
         return current_app.config.get("CLI_LANGUAGE", "en")
     # Use the user only if this request already loaded it: choosing a language must never

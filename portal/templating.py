@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, request
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -36,6 +36,23 @@ def url_with(**changes) -> str:
     from urllib.parse import urlencode
 
     return request.path + ("?" + urlencode(args) if args else "")
+
+
+URL_MARK = 918273645
+
+
+def url_pattern(endpoint: str, arg: str) -> str:
+    """url_for(endpoint) with `arg` left open, as a str.format pattern: "/tasks/{}/attempts".
+
+    For a list whose every row links to the same endpoint: `pattern.format(row.id)` per row
+    costs a tenth of url_for. Built once per application and script root.
+    """
+    cached = current_app.extensions.setdefault("url_patterns", {})
+    key = (endpoint, arg, request.script_root)
+    if (pattern := cached.get(key)) is None:
+        url = url_for(endpoint, **{arg: URL_MARK})
+        pattern = cached[key] = url.replace(str(URL_MARK), "{}", 1)
+    return pattern
 
 
 def table_region() -> Markup:

@@ -14,8 +14,8 @@ from functools import cache
 from flask import abort, current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit import services as audit
 from portal.auth.models import ROLES, User
@@ -122,12 +122,18 @@ def session_expired() -> bool:
     return False
 
 
+@cache
+def _user_statement():
+    # the user's wards come in the same statement: most pages scope their lists by them
+    return select(User).options(joinedload(User.wards)).where(User.id == bindparam("id"))
+
+
 def load_user(token: str) -> User | None:
     """Flask-Login's loader: the id and session version must both match."""
     user_id, _, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_user_statement(), {"id": int(user_id)}).unique().scalar()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

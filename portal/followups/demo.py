@@ -21,9 +21,9 @@ from sqlalchemy import func, select, text
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
+from portal.followups.attempts import CLOSING_STATUS
 from portal.followups.bulk import bulk_insert
 from portal.followups.models import CallAttempt, Discharge, FollowUpRule, FollowUpTask, Patient
-from portal.followups.services import CLOSING_STATUS
 from portal.timeutil import LOCAL_TZ, local_today
 from portal.wards.models import Ward
 

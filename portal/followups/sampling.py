@@ -18,11 +18,11 @@ from sqlalchemy.orm import aliased
 from portal.audit.services import record
 from portal.extensions import db
 from portal.followups.models import REACHED, CallAttempt, Discharge, FollowUpTask
-from portal.followups.services import QUALITY_WINDOW_DAYS
 from portal.timeutil import local_today
 from portal.wards.models import Ward
 
 MAX_SAMPLE = 500
+QUALITY_WINDOW_DAYS = 7   # a sampled quality call is due within a week
 
 
 def draw_sample(user, ward: Ward, date_from: date, date_to: date, size: int) -> list[FollowUpTask]:

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, NumberRange, ValidationError
 
 from portal.auth.permissions import allow
 from portal.extensions import db
-from portal.followups import sampling, services
+from portal.followups import sampling, worklist
 from portal.followups.views import bp
 from portal.htmx import redirect_after_post, render, toast
 
@@ -33,7 +33,7 @@ class SamplingForm(FlaskForm):
 @allow("quality")
 def sampling_page():
     user = current_user._get_current_object()
-    wards = services.user_wards(user)
+    wards = worklist.user_wards(user)
     form = SamplingForm()
     form.ward.choices = [SelectChoice(w.code, str(w)) for w in wards]
     if form.validate_on_submit():

@@ -1,6 +1,8 @@
 """Follow-up views: the worklist, logging a call, the patient timeline, phone reveals."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,13 +10,17 @@ from flask_wtf.csrf import generate_csrf
 
 from portal.auth.permissions import allow, may
 from portal.auth.views import safe_next
+from portal.db import commit_keeping_state
 from portal.extensions import db
-from portal.followups import services
+from portal.followups import attempts, services
+from portal.followups import worklist as wl
+from portal.followups.row_html import RowHtml
 from portal.followups.worklist_forms import AttemptForm, labels
 from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
 from portal.reports import list_columns
 from portal.reports.exports import export_response, wants_export
 from portal.surveys import phone as phone_survey
+from portal.templating import url_pattern
 from portal.timeutil import local_today
 
 bp = Blueprint("followups", __name__)
@@ -26,20 +32,27 @@ WORKLIST_CHANGED = "worklist-changed"
 
 @bp.context_processor
 def _followup_context():
-    return {"labels": labels(), "today": local_today(), "new_key": services.new_key,
-            "csrf": generate_csrf(),
-            "age_at": services.age_at,
+    names, csrf, today = labels(), generate_csrf(), local_today()
+    return {"labels": names, "today": today, "csrf": csrf, "age_at": wl.age_at,
+            "html": RowHtml(names, _row_urls(), csrf, today, attempts.key_maker()),
             # "File as complaint" / "Record as praise" links, once the complaints feature exists
             "complaints_linked": ("complaints.new" in current_app.view_functions
                                   and may("complaints.new"))}
 
 
-def _ward_filter(user):
-    """The ward chosen in the filter (by code), or None for all the user's wards."""
+def _row_urls() -> SimpleNamespace:
+    """The links of a worklist row as patterns, built once per request (templating.url_pattern)."""
+    return SimpleNamespace(attempt=url_pattern("followups.log_attempt", "task_id"),
+                           patient=url_pattern("followups.patient", "patient_id"),
+                           reveal=url_pattern("followups.reveal_phone", "patient_id"))
+
+
+def _ward_filter(wards):
+    """The ward chosen in the filter (by code) among `wards`, or None for all of them."""
     code = request.args.get("ward", "").strip()
     if not code:
         return None
-    for ward in services.user_wards(user):
+    for ward in wards:
         if ward.code == code:
             return ward
     abort(404)
@@ -54,17 +67,18 @@ def _back_url() -> str:
 def worklist():
     user = current_user._get_current_object()
     tab = request.args.get("tab", "today")
-    if tab not in services.TABS:
+    if tab not in wl.TABS:
         tab = "today"
-    ward = _ward_filter(user)
+    wards = wl.user_wards(user)
+    ward = _ward_filter(wards)
     if fmt := wants_export():  # the whole tab under the current filter, phones masked
-        return export_response("worklist", list_columns.WORKLIST,
-                               services.worklist_query(user, tab, ward), fmt,
-                               list_columns.WORKLIST_TITLE, filters=request.args)
-    tasks, counts = services.worklist_page(user, tab, ward,
-                                           request.args.get("page", 1, type=int), PER_PAGE)
+        stmt, values = wl.worklist_export(user, tab, ward)
+        return export_response("worklist", list_columns.WORKLIST, stmt, fmt,
+                               list_columns.WORKLIST_TITLE, filters=request.args, params=values)
+    tasks, counts = wl.worklist_page(user, tab, ward, request.args.get("page", 1, type=int),
+                                     PER_PAGE)
     return render("followups/worklist.html", "followups/_worklist.html", tab=tab, ward=ward,
-                  wards=services.user_wards(user), tasks=tasks, counts=counts)
+                  wards=wards, tasks=tasks, counts=counts)
 
 
 @bp.route("/followups/counts")
@@ -73,16 +87,17 @@ def counts():
     """The tab labels with their counts (refreshed on `worklist-changed`)."""
     user = current_user._get_current_object()
     tab = request.args.get("tab", "today")
-    ward = _ward_filter(user)
+    ward = _ward_filter(wl.user_wards(user))
     return render("followups/_tabs.html", "followups/_tabs.html", tab=tab, ward=ward,
-                  counts=services.tab_counts(user, ward))
+                  counts=wl.tab_counts(user, ward))
 
 
 def _task_response(task, form=None, *, status=200, message=None, attempt=None,
                    page="followups/call.html", **extra):
     """The task's rows as a fragment (htmx) or a full page (call form, conflict)."""
-    return render(page, "followups/_task.html", status=status, task=task, form=form,
-                  message=message, attempt=attempt, next_url=_back_url(), **extra)
+    return render(page, "followups/_task.html", status=status, task=task,
+                  row=wl.task_row(task), form=form, message=message, attempt=attempt,
+                  next_url=_back_url(), **extra)
 
 
 def _conflict(task):
@@ -99,7 +114,8 @@ def log_attempt(task_id: int):
     other outcome, and the posted call form, records the attempt.
     """
     user = current_user._get_current_object()
-    task = services.get_task_or_404(task_id, user)
+    # the one lookup of the task, its row locked: recording below needs the committed state
+    task = services.get_task_or_404(task_id, user, for_update=True)
     form = AttemptForm()
     if not form.validate():
         return _task_response(task, form, status=422)
@@ -115,17 +131,18 @@ def log_attempt(task_id: int):
     if survey_errors:
         return _task_response(task, form, status=422, survey_errors=survey_errors)
     try:
-        result = services.record_attempt(task_id, user, outcome=form.outcome.data,
+        result = attempts.record_attempt(task, user, outcome=form.outcome.data,
                                          key=form.key.data, version=version,
                                          details=form.detail_values())
-    except services.TaskChanged:
+    except attempts.TaskChanged:
         db.session.rollback()
         return _conflict(services.get_task_or_404(task_id, user))
     if form.is_call_form and not result.replayed:  # same transaction as the attempt
         phone_survey.save_phone_answers(result.attempt, request.form)
-    db.session.commit()
+    # the response shows what was just written: no need to read it all back
+    commit_keeping_state(db.session())
     if not result.replayed:
-        toast(_("Call logged: %(outcome)s.", outcome=labels()["outcomes"][form.outcome.data]))
+        toast(_("Call logged: %(outcome)s.", outcome=labels().outcomes[form.outcome.data]))
     trigger(WORKLIST_CHANGED)
     if not is_htmx():
         return redirect_after_post(_back_url())

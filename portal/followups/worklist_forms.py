@@ -1,6 +1,10 @@
 """The call-attempt form (one row of the worklist, and the call form of a reached call)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -48,14 +52,25 @@ def _translated(mapping: dict) -> dict[str, str]:
     return {key: str(value) for key, value in mapping.items()}
 
 
-def labels() -> dict:
-    """Every label the worklist shows, translated once for this request."""
-    return {"outcomes": _translated(OUTCOME_LABELS), "outcome_keys": OUTCOME_KEYS,
-            "health": _translated(HEALTH_LABELS), "medication": _translated(MEDICATION_LABELS),
-            "statuses": _translated(STATUS_LABELS), "tabs": _translated(TAB_LABELS),
-            "sexes": _translated(SEX_LABELS), "cols": _translated(COLUMN_LABELS),
-            "fmt": _translated(FORMATS), "show_number": _("Show number"),
-            "no_number": _("No number")}
+def labels() -> SimpleNamespace:
+    """Every label the worklist shows, translated once per language and application (the
+    catalogues do not change while it runs; Flask-Babel caches them the same way).
+
+    Groups read by name in templates (`labels.cols.patient`) are namespaces, maps read by
+    key (`labels.outcomes[outcome]`) dicts: Jinja's `a.b` tries an attribute first, and a
+    dict answers that only after an AttributeError, dozens of times per row.
+    """
+    cached = current_app.extensions.setdefault("followup_labels", {})
+    locale = str(get_locale())
+    if (found := cached.get(locale)) is None:
+        found = cached[locale] = SimpleNamespace(
+            outcomes=_translated(OUTCOME_LABELS), outcome_keys=OUTCOME_KEYS,
+            health=_translated(HEALTH_LABELS), medication=_translated(MEDICATION_LABELS),
+            statuses=_translated(STATUS_LABELS), tabs=_translated(TAB_LABELS),
+            sexes=_translated(SEX_LABELS), cols=SimpleNamespace(**_translated(COLUMN_LABELS)),
+            fmt=SimpleNamespace(**_translated(FORMATS)), show_number=_("Show number"),
+            no_number=_("No number"))
+    return found
 
 
 class AttemptForm(FlaskForm):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.followups.services import age_at
+from portal.followups.worklist import age_at
 from portal.followups.worklist_forms import OUTCOME_LABELS, SEX_LABELS, STATUS_LABELS
 from portal.reports.exports import Column
 from portal.timeutil import local_today
@@ -28,13 +28,13 @@ def _label(mapping: dict, key: str | None) -> str:
 WORKLIST_TITLE = _l("Follow-up calls")
 WORKLIST = [
     Column(_l("Due"), lambda t: t.due_on, kind="date"),
-    Column(_l("Ward"), lambda t: t.ward.name),
-    Column(_l("Patient"), lambda t: t.discharge.patient.name),
-    Column(_l("Sex"), lambda t: _label(SEX_LABELS, t.discharge.patient.sex)),
-    Column(_l("Age"), lambda t: age_at(t.discharge.patient, local_today())),
-    Column(_l("Phone"), lambda t: t.discharge.patient.phone, kind="phone"),
-    Column(_l("Discharged"), lambda t: t.discharge.discharged_on, kind="date"),
-    Column(_l("Diagnosis"), lambda t: t.discharge.diagnosis),
+    Column(_l("Ward"), lambda t: t.ward_code),
+    Column(_l("Patient"), lambda t: t.name),
+    Column(_l("Sex"), lambda t: _label(SEX_LABELS, t.sex)),
+    Column(_l("Age"), lambda t: age_at(t, local_today())),  # a row has the patient's columns
+    Column(_l("Phone"), lambda t: t.phone, kind="phone"),
+    Column(_l("Discharged"), lambda t: t.discharged_on, kind="date"),
+    Column(_l("Diagnosis"), lambda t: t.diagnosis),
     Column(_l("Attempts"), lambda t: t.attempts),
     Column(_l("Last outcome"), lambda t: _label(OUTCOME_LABELS, t.last_outcome)),
     Column(_l("Status"), lambda t: _label(STATUS_LABELS, t.status)),

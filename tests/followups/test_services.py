@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.followups import services
+from portal.followups import attempts, services, worklist
 from portal.followups.models import CallAttempt
 from portal.timeutil import LOCAL_TZ, local_today
 from tests import factories
@@ -27,7 +27,7 @@ def local(y, m, d, hh, mm=0):
     (local(2026, 11, 28, 10, 0), local(2026, 11, 28, 15)),   # Saturday morning -> same day
 ])
 def test_next_attempt_slot(app, after, expected):
-    slot = services.next_attempt_slot(after.astimezone(UTC))
+    slot = attempts.next_attempt_slot(after.astimezone(UTC))
     assert slot == expected
     assert slot.tzinfo is UTC
 
@@ -41,9 +41,15 @@ def test_next_attempt_slot_skips_holidays_and_uses_make_up_days(app):
                         CalendarDay(day=local(2026, 12, 19, 0).date(), kind="workday")])
     db.session.flush()
     # Wednesday afternoon: Thursday and Friday are holidays, Saturday a make-up workday (调休)
-    assert services.next_attempt_slot(local(2026, 12, 16, 16)) == local(2026, 12, 19, 9)
+    assert attempts.next_attempt_slot(local(2026, 12, 16, 16)) == local(2026, 12, 19, 9)
     # Saturday (worked) afternoon -> Monday
-    assert services.next_attempt_slot(local(2026, 12, 19, 16)) == local(2026, 12, 21, 9)
+    assert attempts.next_attempt_slot(local(2026, 12, 19, 16)) == local(2026, 12, 21, 9)
+
+
+def record(task_id, user, **kwargs):
+    """What the view does: look the task up locked, in the user's scope, then record."""
+    task = services.get_task_or_404(task_id, user, for_update=True)
+    return attempts.record_attempt(task, user, **kwargs)
 
 
 def _nurse():
@@ -58,7 +64,7 @@ def _nurse():
 def test_outcome_sets_status(app, outcome, status):
     nurse, task = _nurse(), task_w()
     at = local(2026, 11, 23, 10).astimezone(UTC)
-    result = services.record_attempt(task.id, nurse, outcome=outcome, key="a" * 32,
+    result = record(task.id, nurse, outcome=outcome, key="a" * 32,
                                      version=task.version, at=at)
     assert result.task.status == status
     assert result.task.attempts == 1 and result.task.last_outcome == outcome
@@ -75,7 +81,7 @@ def test_lost_after_max_attempts(app, max_attempts):
     task = task_w(rule=rule_w(max_attempts=max_attempts))
     for i in range(max_attempts):
         assert task.status == "pending"
-        services.record_attempt(task.id, nurse, outcome="no_answer" if i % 2 else "busy",
+        record(task.id, nurse, outcome="no_answer" if i % 2 else "busy",
                                 key=f"{i:032x}", version=task.version)
     assert task.status == "lost" and task.attempts == max_attempts
     assert task.next_attempt_at is None and task.completed_at is not None
@@ -84,16 +90,16 @@ def test_lost_after_max_attempts(app, max_attempts):
 def test_default_max_attempts_without_rule(app):
     quality, task = factories.user("quality"), task_w(kind="quality")
     for i in range(3):
-        services.record_attempt(task.id, quality, outcome="no_answer", key=f"{i:032x}", version=None)
+        record(task.id, quality, outcome="no_answer", key=f"{i:032x}", version=None)
     assert task.status == "lost"
 
 
 def test_same_key_records_one_attempt(app):
     nurse, task = _nurse(), task_w()
-    first = services.record_attempt(task.id, nurse, outcome="no_answer", key="b" * 32,
+    first = record(task.id, nurse, outcome="no_answer", key="b" * 32,
                                     version=task.version)
     db.session.commit()
-    again = services.record_attempt(task.id, nurse, outcome="no_answer", key="b" * 32,
+    again = record(task.id, nurse, outcome="no_answer", key="b" * 32,
                                     version=1)
     assert again.replayed and again.attempt.id == first.attempt.id
     assert db.session.scalar(select(func.count(CallAttempt.id))) == 1
@@ -102,12 +108,12 @@ def test_same_key_records_one_attempt(app):
 
 def test_changed_task_raises(app):
     nurse, task = _nurse(), task_w()
-    services.record_attempt(task.id, nurse, outcome="no_answer", key="c" * 32, version=1)
-    with pytest.raises(services.TaskChanged):   # stale version
-        services.record_attempt(task.id, nurse, outcome="no_answer", key="d" * 32, version=1)
-    services.record_attempt(task.id, nurse, outcome="refused", key="e" * 32, version=task.version)
-    with pytest.raises(services.TaskChanged):   # closed
-        services.record_attempt(task.id, nurse, outcome="refused", key="f" * 32, version=None)
+    record(task.id, nurse, outcome="no_answer", key="c" * 32, version=1)
+    with pytest.raises(attempts.TaskChanged):   # stale version
+        record(task.id, nurse, outcome="no_answer", key="d" * 32, version=1)
+    record(task.id, nurse, outcome="refused", key="e" * 32, version=task.version)
+    with pytest.raises(attempts.TaskChanged):   # closed
+        record(task.id, nurse, outcome="refused", key="f" * 32, version=None)
 
 
 def test_other_ward_task_is_404(app):
@@ -115,7 +121,7 @@ def test_other_ward_task_is_404(app):
 
     nurse, task = _nurse(), task_w(ward="W02")
     with pytest.raises(NotFound):
-        services.record_attempt(task.id, nurse, outcome="no_answer", key="a" * 32, version=None)
+        record(task.id, nurse, outcome="no_answer", key="a" * 32, version=None)
 
 
 def test_tab_counts(app):
@@ -134,14 +140,14 @@ def test_tab_counts(app):
     task_w(due_in=-90, status="completed")  # too old for the done tab
     task_w(ward="W02", due_in=0)           # other ward
     task_w(due_in=0, kind="quality")       # quality-owned: not on the nurse's list
-    counts = services.tab_counts(nurse, today=today)
+    counts = worklist.tab_counts(nurse, today=today)
     assert counts == {"today": 4, "overdue": 1, "upcoming": 2, "done": 2}
     quality = factories.user("quality")
-    assert services.tab_counts(quality, today=today) == {
+    assert worklist.tab_counts(quality, today=today) == {
         "today": 6, "overdue": 1, "upcoming": 2, "done": 2}
     for tab, n in counts.items():
-        rows = db.session.scalars(services.worklist_query(nurse, tab, today=today)).unique().all()
-        assert len(rows) == n, tab
+        assert len(worklist.worklist_rows(nurse, tab, today=today)) == n, tab
+        assert len(worklist.worklist_rows(nurse, tab, today=today, limit=2)) == min(n, 2), tab
 
 
 def test_worklist_sorted_by_due_then_discharge(app):
@@ -149,8 +155,10 @@ def test_worklist_sorted_by_due_then_discharge(app):
     a = task_w(due_in=0, discharged_days_before_due=3)
     b = task_w(due_in=-1, discharged_days_before_due=3)
     c = task_w(due_in=0, discharged_days_before_due=10)
-    rows = db.session.scalars(services.worklist_query(nurse, "today")).all()
+    rows = worklist.worklist_rows(nurse, "today")
     assert [t.id for t in rows] == [b.id, c.id, a.id]
+    assert [t.id for t in worklist.worklist_rows(nurse, "today", limit=2, offset=1)] == [
+        c.id, a.id]
 
 
 def test_age_at(app):
@@ -159,6 +167,6 @@ def test_age_at(app):
     from portal.followups.models import Patient
 
     p = Patient(mrn="x", name="x", birth_date=date(1950, 6, 15))
-    assert services.age_at(p, date(2026, 6, 14)) == 75
-    assert services.age_at(p, date(2026, 6, 15)) == 76
-    assert services.age_at(Patient(mrn="y", name="y", age_years=40), date(2026, 1, 1)) == 40
+    assert worklist.age_at(p, date(2026, 6, 14)) == 75
+    assert worklist.age_at(p, date(2026, 6, 15)) == 76
+    assert worklist.age_at(Patient(mrn="y", name="y", age_years=40), date(2026, 1, 1)) == 40

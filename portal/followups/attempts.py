@@ -1,0 +1,190 @@
+"""Logging a call attempt: what an outcome does to the task, and when to call again.
+
+Outcome -> task status (the metric definitions in PRODUCT.md rely on this mapping):
+
+=================  ===========================================================
+reached_patient    completed (counts as *reached* in the reach rate)
+reached_family     completed (counts as *reached*)
+no_answer, busy    stays pending, rescheduled to the next attempt slot; once the
+                   attempts reach the rule's maximum (default 3): lost (失访)
+wrong_number       lost: the number we hold cannot reach the patient
+refused            completed: contact made, the patient declined (not *reached*)
+deceased           completed with that outcome (not *reached*, not lost)
+readmitted         cancelled: the patient is back on a ward; no call is due
+=================  ===========================================================
+
+So: reach rate = tasks with status completed and last_outcome in REACHED ÷ tasks with
+attempts > 0; lost rate = tasks with status lost ÷ tasks with attempts > 0.
+`completed_at` is set whenever a task is closed (completed, lost or cancelled).
+Functions flush and never commit (one commit per request).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import count
+from uuid import uuid4
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.extensions import db
+from portal.followups.models import RETRY_OUTCOMES, CallAttempt, FollowUpTask
+from portal.followups.services import get_task_or_404
+from portal.timeutil import LOCAL_TZ, local_now
+
+DEFAULT_MAX_ATTEMPTS = 3
+KEY_MASK = (1 << 128) - 1   # idempotency keys: 32 hex digits
+MORNING_ENDS = time(12, 0)
+AFTERNOON_SLOT = time(15, 0)
+MORNING_SLOT = time(9, 0)
+
+# outcome -> status when the call closes the task (retry outcomes are handled apart)
+CLOSING_STATUS = {
+    "reached_patient": "completed",
+    "reached_family": "completed",
+    "wrong_number": "lost",
+    "refused": "completed",
+    "deceased": "completed",
+    "readmitted": "cancelled",
+}
+
+
+def new_key() -> str:
+    """A fresh idempotency key for one rendering of a form."""
+    return uuid4().hex
+
+
+def key_maker() -> Callable[[], str]:
+    """new_key() for the forms of one page: a random 128-bit start, then one more per form.
+
+    Unique within the page and unguessable across pages, like new_key(), for one read
+    from the system's random source per page instead of one per row.
+    """
+    numbers = count(int.from_bytes(os.urandom(16)))
+    return lambda: f"{next(numbers) & KEY_MASK:032x}"
+
+
+# --- attempt slots ---------------------------------------------------------------------------
+
+def next_working_day(day: date) -> date:
+    """The first working day after `day`: the one place call slots meet the calendar.
+
+    Uses the holiday calendar (public holidays and 调休 make-up workdays) of the calendar
+    feature; Monday to Friday when that feature is absent.
+    """
+    try:
+        from portal.calendar.services import working_days_after
+    except ImportError:
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+    return working_days_after(day, 1)
+
+
+def next_attempt_slot(after: datetime) -> datetime:
+    """When to try again after a no-answer/busy call at `after` (aware), as aware UTC.
+
+    A call in the morning (before 12:00 local) is retried at 15:00 the same day; a call in
+    the afternoon or evening at 09:00 on the next working day.
+    """
+    local = after.astimezone(LOCAL_TZ)
+    if local.time() < MORNING_ENDS:
+        slot = datetime.combine(local.date(), AFTERNOON_SLOT, LOCAL_TZ)
+    else:
+        slot = datetime.combine(next_working_day(local.date()), MORNING_SLOT, LOCAL_TZ)
+    return slot.astimezone(UTC)
+
+
+# --- recording -------------------------------------------------------------------------------
+
+class TaskChanged(Exception):
+    """The task was closed or changed by someone else since the form was shown."""
+
+    def __init__(self, task: FollowUpTask):
+        super().__init__(task.id)
+        self.task = task
+
+
+@dataclass
+class AttemptResult:
+    task: FollowUpTask
+    attempt: CallAttempt
+    replayed: bool = False   # the key was already used: nothing new was recorded
+
+
+def find_attempt(key: str) -> CallAttempt | None:
+    return db.session.scalar(select(CallAttempt).where(CallAttempt.idempotency_key == key))
+
+
+def _apply(task: FollowUpTask, outcome: str, at: datetime) -> None:
+    task.attempts += 1
+    task.last_outcome = outcome
+    if outcome in RETRY_OUTCOMES:
+        max_attempts = task.rule.max_attempts if task.rule else DEFAULT_MAX_ATTEMPTS
+        if task.attempts >= max_attempts:
+            task.status, task.next_attempt_at, task.completed_at = "lost", None, at
+        else:
+            task.next_attempt_at = next_attempt_slot(at)
+        return
+    task.status = CLOSING_STATUS[outcome]
+    task.next_attempt_at = None
+    task.completed_at = at
+
+
+def _replay(task: FollowUpTask, existing: CallAttempt, user) -> AttemptResult:
+    if existing.task_id != task.id:   # the key was used for another task: show that one
+        task = get_task_or_404(existing.task_id, user)
+    return AttemptResult(task, existing, replayed=True)
+
+
+def record_attempt(task: FollowUpTask, user, *, outcome: str, key: str, version: int | None,
+                   details: dict | None = None, at: datetime | None = None) -> AttemptResult:
+    """Log one call attempt on `task` and move the task on, idempotently.
+
+    `task` comes from get_task_or_404(..., for_update=True) in this transaction: its row is
+    locked (SQLite: the request's write transaction), so a parallel request with the same
+    key has either committed already, and is found here, or waits for this one.
+    The same `key` twice records one attempt: the second call returns the first result
+    (replayed=True). A task closed or changed by someone else since the form was shown
+    (status not pending, or `version` differs) raises TaskChanged.
+    """
+    existing = find_attempt(key)
+    if existing is not None:
+        return _replay(task, existing, user)
+    if task.status != "pending" or (version is not None and version != task.version):
+        raise TaskChanged(task)
+    at = at or local_now()
+    details = details or {}
+    attempt = CallAttempt(task_id=task.id, nurse_id=user.id, at=at, outcome=outcome,
+                          idempotency_key=key,
+                          answered_by={"reached_patient": "patient",
+                                       "reached_family": "family"}.get(outcome),
+                          health_status=details.get("health_status") or None,
+                          medication=details.get("medication") or None,
+                          concerns=details.get("concerns") or "",
+                          compliments=details.get("compliments") or "",
+                          notes=details.get("notes") or "")
+    _apply(task, outcome, at)
+    task_id = task.id
+    try:
+        db.session.add(attempt)
+        db.session.flush()
+    except IntegrityError:
+        # the same key saved meanwhile by a parallel request for another task: return that one
+        db.session.rollback()
+        existing = find_attempt(key)
+        if existing is None:
+            raise
+        return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
+    except StaleDataError:
+        db.session.rollback()
+        existing = find_attempt(key)
+        if existing is not None:   # the parallel request was this same click
+            return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
+        raise TaskChanged(get_task_or_404(task_id, user)) from None
+    return AttemptResult(task, attempt)
