@@ -9,7 +9,6 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.permissions import allow
@@ -22,7 +21,6 @@ from portal.complaints.forms import (
     EditCaseForm,
     VerifyActionForm,
 )
-from portal.complaints.models import ComplaintEvent
 from portal.complaints.views import CLINICAL, bp
 from portal.errors import error_response
 from portal.extensions import db
@@ -40,20 +38,19 @@ def _user():
 def case_context(case, **extra) -> dict:
     from portal.followups.models import Patient
 
-    events = db.session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == case.id)
-                                .options(selectinload(ComplaintEvent.user))
-                                .order_by(ComplaintEvent.id.desc())).all()
     dates = [case.next_due_on, case.ack_due_on, case.response_due_on]
     dates += [a.due_on for a in case.actions]
+    moves = [workflow.MOVES[m] for m in workflow.allowed_moves(case.kind, case.state,
+                                                                _user().role)]
     ctx = {
-        "case": case, "events": events, "earlier": repeats.earlier_cases(case),
-        "moves": [workflow.MOVES[m] for m in workflow.allowed_moves(case.kind, case.state,
-                                                                     _user().role)],
-        "cal": calendar_for(dates), "today": local_today(),
+        "case": case, "events": changes.timeline(case.id), "earlier": repeats.earlier_cases(case),
+        "moves": moves, "cal": calendar_for(dates), "today": local_today(),
         "patient": db.session.get(Patient, case.patient_id) if case.patient_id else None,
         "cause_form": CauseForm(formdata=None), "action_form": ActionForm(formdata=None),
         "comment_form": CommentForm(formdata=None), "verify_form": VerifyActionForm(formdata=None),
-        "errors": {}, "stale": None, "revealed": False, "ward_choices": _ward_choices(),
+        "errors": {}, "stale": None, "revealed": False,
+        # the wards to assign to: only loaded when this user may assign now
+        "ward_choices": _ward_choices() if any(m.name == "assign" for m in moves) else [],
         "survey_review_id": _survey_review_id(case),
     }
     ctx.update(extra)

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from portal.calendar.services import working_days_after
 from portal.complaints.models import Complaint, CorrectiveAction, complaint_wards
@@ -45,6 +44,7 @@ def waiting_count(user) -> int:
 
 
 def waiting_query(user):
-    return (select(Complaint).where(_waiting(user))
-            .options(selectinload(Complaint.wards), selectinload(Complaint.category))
+    from portal.complaints.rows import list_select
+
+    return (list_select(_waiting(user))
             .order_by(Complaint.next_due_on.asc().nulls_last(), Complaint.id))

@@ -49,15 +49,17 @@ def _matches(case, earlier: bool) -> list:
     return conditions
 
 
-def earlier_cases(case) -> list[Complaint]:
-    """The earlier complaints this case repeats, newest first (one query)."""
+def earlier_cases(case) -> list:
+    """The earlier complaints this case repeats, newest first: rows (id, reference,
+    received_at), at most 20; one query per rule."""
     if case.kind != "complaint":
         return []
     found = {}
     for condition in _matches(case, earlier=True):
-        for other in db.session.scalars(select(Complaint).where(condition)
-                                        .order_by(Complaint.received_at.desc()).limit(20)):
-            found[other.id] = other
+        for row in db.session.execute(select(Complaint.id, Complaint.reference,
+                                             Complaint.received_at).where(condition)
+                                      .order_by(Complaint.received_at.desc()).limit(20)):
+            found[row.id] = row
     return sorted(found.values(), key=lambda c: c.received_at, reverse=True)[:20]
 
 
