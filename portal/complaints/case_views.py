@@ -26,7 +26,7 @@ from portal.errors import error_response
 from portal.extensions import db
 from portal.htmx import redirect_after_post, render, toast, trigger
 from portal.i18n import current_locale_tag
-from portal.timeutil import local_today
+from portal.timeutil import LOCAL_TZ, local_today, to_local
 
 CASE_WORKERS = ("head_nurse", "quality")
 
@@ -116,6 +116,8 @@ def edit(case_id: int):
         form.staff_ids.data = [u.id for u in case.staff]
         form.category_id.data = case.category_id or 0
         form.version.data = case.version
+        form.received_at.data = to_local(case.received_at).replace(tzinfo=None, second=0,
+                                                                    microsecond=0)
     status, stale = 200, None
     if request.method == "POST":
         if form.validate_on_submit():
@@ -141,8 +143,11 @@ def _save_edit(case, user, form) -> None:
     from portal.wards.models import Ward
 
     values = {name: (getattr(form, name).data or "") for name in changes.EDITABLE
-              if name not in ("category_id", "praise_type")}
+              if name not in ("category_id", "praise_type", "received_at")}
     values["category_id"] = form.category_id.data or None
+    received = form.received_at.data and form.received_at.data.replace(tzinfo=LOCAL_TZ)
+    if received and received != to_local(case.received_at).replace(second=0, microsecond=0):
+        values["received_at"] = received  # the form shows minutes: unchanged unless edited
     if case.kind == "praise":
         values["praise_type"] = form.praise_type.data or "praise"
     wards = db.session.scalars(select(Ward).where(Ward.id.in_(form.ward_ids.data or []))).all()

@@ -14,6 +14,7 @@ from portal.audit.services import record
 from portal.complaints import deadlines, repeats, workflow
 from portal.complaints.models import DESCRIPTION_MAX, ComplaintEvent, CorrectiveAction, RootCause
 from portal.complaints.phones import normalise_phone
+from portal.complaints.rows import local_minute
 from portal.db import utcnow
 from portal.extensions import db
 from portal.privacy import mask_phone
@@ -69,7 +70,6 @@ def timeline(case_id: int, since_version: int | None = None) -> list[Entry]:
     """The case's timeline, newest first (one query, no entities); with since_version,
     what happened after the version a form was loaded with, oldest first (the 409 fragment)."""
     from portal.auth.models import User
-    from portal.complaints.rows import local_minute
 
     query = (select(ComplaintEvent.id, ComplaintEvent.at, ComplaintEvent.user_id,
                     ComplaintEvent.kind, ComplaintEvent.field, ComplaintEvent.old_value,
@@ -99,7 +99,17 @@ def check_text(errors: dict, name: str, value: str, required: bool = False) -> N
 
 
 EDITABLE = ("category_id", "severity", "source", "praise_type", "complainant_name",
-            "complainant_relation", "complainant_phone", "staff_names", "description")
+            "complainant_relation", "complainant_phone", "staff_names", "description",
+            "received_at")
+REPEAT_INPUTS = ("wards", "staff", "category_id", "received_at")  # what repeat flags depend on
+
+
+def _repeat_inputs_change(case, values: dict, wards, staff) -> bool:
+    return any(
+        ("category_id" in values and values["category_id"] != case.category_id,
+         "received_at" in values and values["received_at"] != case.received_at,
+         wards is not None and {w.id for w in wards} != {w.id for w in case.wards},
+         staff is not None and {u.id for u in staff} != {u.id for u in case.staff}))
 
 
 def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]:
@@ -111,6 +121,8 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
     if errors:
         raise Invalid(errors)
     entries = []
+    before = repeats.later_ids(case) if _repeat_inputs_change(case, values, wards, staff) \
+        else set()
     if "complainant_phone" in values:
         values["complainant_phone"] = normalise_phone(values["complainant_phone"])
     for name in EDITABLE:
@@ -120,6 +132,8 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
                 old, new = mask_phone(old), mask_phone(new)
             if name == "category_id":
                 old, new = _category_name(old), _category_name(new)
+            if name == "received_at":
+                old, new = local_minute(old), local_minute(new)
             entries.append(("field", name, old, new))
             setattr(case, name, values[name])
     for name, new_list in (("wards", wards), ("staff", staff)):
@@ -130,10 +144,10 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
     if not entries:
         return []
     changed = [e[1] for e in entries]
-    if {"severity", "wards"} & set(changed):
+    if {"severity", "wards", "received_at"} & set(changed):
         deadlines.set_deadlines(case)
-    if {"wards", "staff", "category_id"} & set(changed):
-        repeats.refresh(case)
+    if set(REPEAT_INPUTS) & set(changed):
+        repeats.refresh(case, before)
     log(case, user, entries)
     record("complaint.edited", case, fields=changed)
     return changed
@@ -177,9 +191,10 @@ def move(case, user, name: str, version, *, wards=None, response: str = "",
     if name == "assign" and wards is not None and {w.id for w in wards} != {w.id for w in case.wards}:
         entries.append(("field", "wards", ", ".join(map(str, case.wards)),
                         ", ".join(map(str, wards))))
+        before = repeats.later_ids(case)
         case.wards = wards
         case.assigned_at = now
-        repeats.refresh(case)
+        repeats.refresh(case, before)
     if name == "assign":
         case.assigned_at = case.assigned_at or now
         deadlines.set_deadlines(case)
@@ -190,6 +205,10 @@ def move(case, user, name: str, version, *, wards=None, response: str = "",
         case.acknowledged_at = now
     if name in ("close", "withdraw"):
         case.closed_at = now
+    if name == "withdraw":  # a withdrawn complaint no longer makes later ones repeats
+        before = repeats.later_ids(case)
+        case.state = step.target
+        repeats.refresh(case, before)
     if note.strip():
         entries.append(("comment", name, "", note.strip()))
     case.state = step.target

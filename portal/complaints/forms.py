@@ -39,7 +39,7 @@ FIELD_LABELS = {
     "complainant_relation": _l("Relation to the patient"), "complainant_phone": _l("Phone"),
     "staff_names": _l("Staff concerned (names)"), "description": _l("Description"),
     "wards": _l("Wards"), "staff": _l("Staff concerned"),
-    "response_text": _l("Response to the complainant"),
+    "response_text": _l("Response to the complainant"), "received_at": _l("Received at"),
 }
 TOO_LONG = _l("At most %(max)d characters, please.")
 
@@ -69,6 +69,17 @@ class CaseFields(FlaskForm):
                                     render_kw={"inputmode": "tel", "autocomplete": "off"})
     description = _text(_l("What was said"), required=True)
 
+    def validate_received_at(self, field) -> None:
+        """A local time (Asia/Shanghai) not in the future (five minutes' clock slack)."""
+        from datetime import timedelta
+
+        from wtforms.validators import ValidationError
+
+        from portal.timeutil import LOCAL_TZ, local_now
+
+        if field.data and field.data.replace(tzinfo=LOCAL_TZ) > local_now() + timedelta(minutes=5):
+            raise ValidationError(_l("The received time cannot be in the future."))
+
     def fill_choices(self, locale: str) -> None:
         from portal.auth.models import User
         from portal.complaints.services import categories
@@ -92,6 +103,8 @@ class NewCaseForm(CaseFields):
 
 
 class EditCaseForm(CaseFields):
+    received_at = DateTimeLocalField(_l("Received at"), validators=[Optional()],
+                                     format="%Y-%m-%dT%H:%M")   # empty: unchanged
     version = HiddenField()
 
 
