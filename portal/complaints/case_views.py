@@ -46,7 +46,7 @@ def case_context(case, **extra) -> dict:
         "case": case, "events": changes.timeline(case.id), "earlier": repeats.earlier_cases(case),
         "moves": moves, "cal": calendar_for(dates), "today": local_today(),
         "patient": db.session.get(Patient, case.patient_id) if case.patient_id else None,
-        "cause_form": CauseForm(formdata=None), "action_form": ActionForm(formdata=None),
+        "cause_form": CauseForm(formdata=None), "action_form": _action_form(case),
         "comment_form": CommentForm(formdata=None), "verify_form": VerifyActionForm(formdata=None),
         "errors": {}, "stale": None, "revealed": False,
         # the wards to assign to: only loaded when this user may assign now
@@ -55,6 +55,13 @@ def case_context(case, **extra) -> dict:
     }
     ctx.update(extra)
     return ctx
+
+
+def _action_form(case) -> ActionForm:
+    form = ActionForm(formdata=None)
+    if case.kind == "complaint" and case.state not in workflow.CLOSED_STATES:
+        form.fill_owners(changes.owner_candidates(case))
+    return form
 
 
 def _survey_review_id(case) -> int | None:
@@ -225,10 +232,17 @@ def add_cause(case_id: int):
 def add_action(case_id: int):
     case = _workable(case_id)
     form = ActionForm()
+    form.fill_owners(changes.owner_candidates(case))
     if not form.validate_on_submit():
         return _invalid(case, "action_form", form)
-    changes.add_action(case, _user(), form.what.data, form.due_on.data,
-                       owner_name=form.owner_name.data or "")
+    try:
+        changes.add_action(case, _user(), form.what.data, form.due_on.data,
+                           owner_id=form.owner_id.data or None,
+                           owner_name=form.owner_name.data or "")
+    except changes.Invalid as e:
+        db.session.rollback()
+        case = services.get_complaint_or_404(case_id, _user())
+        return _invalid(case, "action_form", form, e.errors)
     return _changed(case, _("Corrective action added."))
 
 

@@ -241,21 +241,46 @@ def add_cause(case, user, category: str, narrative: str, lesson: str) -> RootCau
     return cause
 
 
-def add_action(case, user, what: str, due_on: date | None, owner=None,
+def owner_candidates(case) -> list:
+    """Who may own a corrective action: active nurses and head nurses of the case's wards."""
+    from portal.auth.models import User, user_wards
+
+    ward_ids = [w.id for w in case.wards]
+    if not ward_ids:
+        return []
+    on_wards = select(user_wards.c.user_id).where(user_wards.c.ward_id.in_(ward_ids))
+    return list(db.session.scalars(select(User).where(
+        User.active, User.role.in_(("nurse", "head_nurse")), User.id.in_(on_wards))
+        .order_by(User.role.desc(), User.username)))
+
+
+def add_action(case, user, what: str, due_on: date | None, owner_id: int | None = None,
                owner_name: str = "") -> CorrectiveAction:
+    """owner_id: one of owner_candidates(case); owner_name: free text for someone without
+    an account. One of the two is required."""
     errors: dict[str, str] = {}
     check_text(errors, "what", what, required=True)
     if due_on is None:
         errors["due_on"] = _("Give a due date.")
+    owner = None
+    if owner_id:
+        owner = next((u for u in owner_candidates(case) if u.id == owner_id), None)
+        if owner is None:
+            errors["owner_id"] = _("Choose a nurse or head nurse of the ward concerned.")
+    elif not owner_name.strip():
+        errors["owner_id"] = _("Choose who owns this action, or type the name of someone "
+                               "without an account.")
     if errors:
         raise Invalid(errors)
     action = CorrectiveAction(complaint=case, what=what.strip(), due_on=due_on,
                               owner_id=owner.id if owner else None,
-                              owner_name=owner_name.strip(), created_by_id=user.id)
+                              owner_name="" if owner else owner_name.strip(),
+                              created_by_id=user.id)
     db.session.add(action)
     db.session.flush()
     deadlines.set_next_due(case)
-    log(case, user, [("action", "added", "", f"{what.strip()} ({due_on.isoformat()})")])
+    who = str(owner) if owner else owner_name.strip()
+    log(case, user, [("action", "added", "", f"{what.strip()} ({who}, {due_on.isoformat()})")])
     record("complaint.action_added", case, action_id=action.id)
     return action
 

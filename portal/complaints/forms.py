@@ -5,16 +5,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.complaints.models import DESCRIPTION_MAX
 
@@ -120,8 +122,15 @@ class CauseForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     what = _text(_l("Corrective action"), required=True)
-    owner_name = StringField(_l("Owner"), validators=[Optional(), Length(max=64, message=TOO_LONG)])
+    # choices: the nurses and head nurses of the case's wards (changes.owner_candidates);
+    # a value outside them is refused with 422, not trusted
+    owner_id = SelectField(_l("Owner"), coerce=int, default=0, validate_choice=False)
+    owner_name = StringField(_l("Owner without an account"),
+                             validators=[Optional(), Length(max=64, message=TOO_LONG)])
     due_on = DateField(_l("Due date"), validators=[DataRequired()])
+
+    def fill_owners(self, candidates) -> None:
+        self.owner_id.choices = [(0, "—")] + [(u.id, str(u)) for u in candidates]
 
 
 class VerifyActionForm(FlaskForm):
@@ -129,3 +138,17 @@ class VerifyActionForm(FlaskForm):
                                                      ("no", _l("Not effective"))],
                            validators=[DataRequired()])
     verification_note = _text(_l("Verification note"))
+
+
+class CategoryForm(FlaskForm):
+    """Admin: one complaint category (the code is given once, at creation)."""
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=32, message=TOO_LONG)],
+                       render_kw={"autocapitalize": "off"})
+    name_zh = StringField(_l("Name (Chinese)"),
+                          validators=[DataRequired(), Length(max=64, message=TOO_LONG)])
+    name_en = StringField(_l("Name (English)"),
+                          validators=[DataRequired(), Length(max=64, message=TOO_LONG)])
+    sort = IntegerField(_l("Order in lists"), default=100,
+                        validators=[Optional(), NumberRange(min=0, max=9999)])
+    active = BooleanField(_l("Active"), default=True)
+    version = HiddenField()

@@ -19,6 +19,7 @@ from portal.complaints.models import (
     STATES,
     Complaint,
     ComplaintCategory,
+    CorrectiveAction,
     complaint_staff,
     complaint_wards,
 )
@@ -49,7 +50,8 @@ def get_complaint_or_404(case_id: int, user) -> Complaint:
                              .options(selectinload(Complaint.wards),
                                       selectinload(Complaint.staff),
                                       selectinload(Complaint.causes),
-                                      selectinload(Complaint.actions)))
+                                      selectinload(Complaint.actions)
+                                      .selectinload(CorrectiveAction.owner)))
     if case is None:
         abort(404)
     return case
@@ -127,6 +129,7 @@ class Filters:
     overdue: bool = False
     reference: str = ""
     queue: bool = False      # open cases by nearest deadline
+    action_owner_id: int | None = None   # cases with an open corrective action this user owns
 
 
 def register_query(user, filters: Filters, today):
@@ -166,6 +169,9 @@ def _conditions(f: Filters, today) -> list:
         c.append(Complaint.next_due_on < today)
     if f.reference:
         c.append(Complaint.reference == f.reference.strip().upper())
+    if f.action_owner_id:
+        c.append(Complaint.id.in_(select(CorrectiveAction.complaint_id).where(
+            CorrectiveAction.owner_id == f.action_owner_id, CorrectiveAction.status == "open")))
     return c
 
 

@@ -31,7 +31,8 @@ def _filters() -> services.Filters:
                             ward_id=_int("ward"), staff_id=_int("staff"),
                             category_id=_int("category"), repeat=a.get("repeat") == "1",
                             overdue=a.get("overdue") == "1", reference=a.get("ref", ""),
-                            queue=queue)
+                            queue=queue,
+                            action_owner_id=current_user.id if a.get("mine") == "1" else None)
 
 
 @bp.route("/complaints")
@@ -200,3 +201,4 @@ def complaint_labels():
 
 
 from portal.complaints import case_views  # noqa: E402,F401  (routes on the same blueprint)
+from portal.complaints import category_views  # noqa: E402,F401  (admin: categories)
