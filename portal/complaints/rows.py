@@ -104,3 +104,37 @@ def case_rows(rows, cal, today: date, category_labels: dict[int, str]) -> list[C
             received=local_minute(r.received_at), due=due.isoformat() if due else "",
             left=badges[due]))
     return out
+
+
+def export_columns() -> list:
+    """The register as a file (?export=csv|xlsx): what the list shows plus the complainant
+    (phone masked) and the description; text is formula-neutralised by reports.exports."""
+    from flask_babel import lazy_gettext as _l
+
+    from portal.complaints import forms, workflow
+    from portal.reports.exports import Column
+
+    return [
+        Column(_l("Reference"), lambda c: c.reference),
+        Column(_l("Kind"), lambda c: str(forms.KIND_LABELS[c.kind])),
+        Column(_l("State"), lambda c: str(workflow.STATE_LABELS[c.state])),
+        Column(_l("Wards"), lambda c: ", ".join(w.code for w in c.wards)),
+        Column(_l("Category"), lambda c: c.category.name_zh if c.category else ""),
+        Column(_l("Severity"), lambda c: str(forms.SEVERITY_LABELS[c.severity])),
+        Column(_l("Source"), lambda c: str(forms.SOURCE_LABELS[c.source])),
+        Column(_l("Received"), lambda c: c.received_at, kind="datetime"),
+        Column(_l("Deadline"), lambda c: c.next_due_on, kind="date"),
+        Column(_l("Repeat"), lambda c: c.is_repeat),
+        Column(_l("Complainant"), lambda c: c.complainant_name),
+        Column(_l("Phone"), lambda c: c.complainant_phone, kind="phone"),
+        Column(_l("Description"), lambda c: c.description),
+    ]
+
+
+def export_select(query):
+    """The register's select of list columns turned into one of Complaint entities (same
+    conditions and order) with what the export columns read loaded up front."""
+    from sqlalchemy.orm import selectinload
+
+    return (query.with_only_columns(Complaint)
+            .options(selectinload(Complaint.wards), selectinload(Complaint.category)))

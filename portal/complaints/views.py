@@ -13,6 +13,7 @@ from portal.complaints.forms import NewCaseForm
 from portal.extensions import db
 from portal.htmx import redirect_after_post, render, toast, trigger
 from portal.i18n import current_locale_tag
+from portal.reports.exports import export_response, wants_export
 from portal.timeutil import LOCAL_TZ, local_today
 
 bp = Blueprint("complaints", __name__)
@@ -45,6 +46,10 @@ def register():
     user = current_user._get_current_object()
     today = local_today()
     filters = _filters()
+    if fmt := wants_export():
+        return export_response("complaints", rows.export_columns(),
+                               rows.export_select(services.register_query(user, filters, today)),
+                               fmt, _("Complaints & praise"), filters=request.args)
     page = rows.paginate(services.register_query(user, filters, today),
                          services.register_count(user, filters, today),
                          request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
