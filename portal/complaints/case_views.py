@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.audit.services import record
 from portal.auth.permissions import allow
 from portal.calendar.services import calendar_for
-from portal.complaints import changes, repeats, services, workflow
+from portal.complaints import changes, repeats, services, timeline, workflow
 from portal.complaints.forms import (
     ActionForm,
     CauseForm,
@@ -43,7 +43,7 @@ def case_context(case, **extra) -> dict:
     moves = [workflow.MOVES[m] for m in workflow.allowed_moves(case.kind, case.state,
                                                                 _user().role)]
     ctx = {
-        "case": case, "events": changes.timeline(case.id), "earlier": repeats.earlier_cases(case),
+        "case": case, "events": timeline.timeline(case.id), "earlier": repeats.earlier_cases(case),
         "moves": moves, "cal": calendar_for(dates), "today": local_today(),
         "patient": db.session.get(Patient, case.patient_id) if case.patient_id else None,
         "cause_form": CauseForm(formdata=None), "action_form": _action_form(case),
@@ -102,7 +102,7 @@ def _stale(case, version):
         since = int(version)
     except (TypeError, ValueError):
         since = 0
-    return case, changes.changes_since(case, since)
+    return case, timeline.changes_since(case, since)
 
 
 @bp.route("/complaints/<int:case_id>")

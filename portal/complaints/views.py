@@ -205,5 +205,5 @@ def complaint_labels():
             "time_left_badge": rows.time_left_badge}
 
 
-from portal.complaints import case_views  # noqa: E402,F401  (routes on the same blueprint)
-from portal.complaints import category_views  # noqa: E402,F401  (admin: categories)
+# routes on the same blueprint: the case page and its changes; the categories admin page
+from portal.complaints import case_views, category_views  # noqa: E402,F401
