@@ -117,7 +117,7 @@ def edit(case_id: int):
     user = _user()
     case = services.get_complaint_or_404(case_id, user)
     form = EditCaseForm(obj=case if request.method == "GET" else None)
-    form.fill_choices(current_locale_tag())
+    form.fill_choices(current_locale_tag(), case)
     if request.method == "GET":
         form.ward_ids.data = [w.id for w in case.wards]
         form.staff_ids.data = [u.id for u in case.staff]

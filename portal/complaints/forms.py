@@ -82,17 +82,27 @@ class CaseFields(FlaskForm):
         if field.data and field.data.replace(tzinfo=LOCAL_TZ) > local_now() + timedelta(minutes=5):
             raise ValidationError(_l("The received time cannot be in the future."))
 
-    def fill_choices(self, locale: str) -> None:
+    def fill_choices(self, locale: str, case=None) -> None:
+        """Active wards, categories and staff; when editing `case`, also the inactive ones it
+        already has (deactivating a category or ward must not make old cases uneditable)."""
+        from sqlalchemy import or_
+
         from portal.auth.models import User
         from portal.complaints.services import categories
         from portal.extensions import db
         from portal.wards.models import Ward
 
-        wards = db.session.scalars(select(Ward).where(Ward.active).order_by(Ward.code))
+        keep_wards = [w.id for w in case.wards] if case else []
+        keep_staff = [u.id for u in case.staff] if case else []
+        wards = db.session.scalars(select(Ward).where(or_(Ward.active, Ward.id.in_(keep_wards)))
+                                   .order_by(Ward.code))
         self.ward_ids.choices = [(w.id, str(w)) for w in wards]
-        self.category_id.choices = [(0, "—")] + [(c.id, c.label(locale)) for c in categories()]
+        self.category_id.choices = [(0, "—")] + [
+            (c.id, c.label(locale)) for c in categories(active_only=False)
+            if c.active or (case is not None and c.id == case.category_id)]
         staff = db.session.execute(select(User.id, User.display_name, User.username).where(
-            User.active, User.role.in_(("nurse", "head_nurse"))).order_by(User.username))
+            or_(User.active, User.id.in_(keep_staff)),
+            User.role.in_(("nurse", "head_nurse"))).order_by(User.username))
         self.staff_ids.choices = [(i, name or username) for i, name, username in staff]
 
 

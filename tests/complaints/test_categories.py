@@ -137,3 +137,19 @@ def test_html_in_names_is_escaped(client, admin):
     client.post(URL, data={"code": "xss", "name_zh": "<b>粗</b>", "name_en": "<script>x</script>"})
     text = client.get(URL).text
     assert "<script>x</script>" not in text and "&lt;script&gt;" in text
+
+
+def test_case_with_a_deactivated_category_stays_editable(client, login):
+    q = login("quality")
+    case = cf.case(q, cat="cost")
+    category = cf.category("cost")
+    category.active = False
+    db.session.commit()
+    page = client.get(f"/complaints/{case.id}/edit").text
+    assert f'<option selected value="{category.id}">' in page
+    new = client.get("/complaints/new").text
+    assert f'value="{category.id}"' not in new.split('name="category_id"')[1].split("</select>")[0]
+    r = client.post(f"/complaints/{case.id}/edit", data={
+        "version": case.version, "description": "改了描述", "source": "telephone",
+        "severity": "high", "category_id": category.id, "ward_ids": [w.id for w in case.wards]})
+    assert r.status_code == 303
