@@ -54,8 +54,12 @@ def redirect_after_post(url: str) -> Response:
     """303 for a plain form post; HX-Location for htmx so the page moves without a reload."""
     if is_htmx():
         resp = make_response("", 204)
+        # the GET that follows must return the full page (#main is selected from it): as a
+        # plain htmx request it got the view's fragment, which has no #main, and the page
+        # went blank; HX-Boosted makes is_htmx() false for it, as for a boosted link
         resp.headers["HX-Location"] = json.dumps({"path": url, "target": "#main",
-                                                  "select": "#main"})
+                                                  "select": "#main",
+                                                  "headers": {"HX-Boosted": "true"}})
         return resp
     return redirect(url, 303)
 

@@ -47,6 +47,7 @@ NAV = (
     ("admin.wards", _l("Wards")),
     ("followups.rules", _l("Follow-up rules")),
     ("calendar.holidays", _l("Holiday calendar")),
+    ("complaints.categories", _l("Complaint categories")),
     ("audit.search", _l("Audit log")),
 )
 

@@ -9,12 +9,11 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.permissions import allow
 from portal.calendar.services import calendar_for
-from portal.complaints import changes, repeats, services, workflow
+from portal.complaints import changes, repeats, services, timeline, workflow
 from portal.complaints.forms import (
     ActionForm,
     CauseForm,
@@ -22,13 +21,12 @@ from portal.complaints.forms import (
     EditCaseForm,
     VerifyActionForm,
 )
-from portal.complaints.models import ComplaintEvent
 from portal.complaints.views import CLINICAL, bp
 from portal.errors import error_response
 from portal.extensions import db
 from portal.htmx import redirect_after_post, render, toast, trigger
 from portal.i18n import current_locale_tag
-from portal.timeutil import local_today
+from portal.timeutil import LOCAL_TZ, local_today, to_local
 
 CASE_WORKERS = ("head_nurse", "quality")
 
@@ -40,24 +38,30 @@ def _user():
 def case_context(case, **extra) -> dict:
     from portal.followups.models import Patient
 
-    events = db.session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == case.id)
-                                .options(selectinload(ComplaintEvent.user))
-                                .order_by(ComplaintEvent.id.desc())).all()
     dates = [case.next_due_on, case.ack_due_on, case.response_due_on]
     dates += [a.due_on for a in case.actions]
+    moves = [workflow.MOVES[m] for m in workflow.allowed_moves(case.kind, case.state,
+                                                                _user().role)]
     ctx = {
-        "case": case, "events": events, "earlier": repeats.earlier_cases(case),
-        "moves": [workflow.MOVES[m] for m in workflow.allowed_moves(case.kind, case.state,
-                                                                     _user().role)],
-        "cal": calendar_for(dates), "today": local_today(),
+        "case": case, "events": timeline.timeline(case.id), "earlier": repeats.earlier_cases(case),
+        "moves": moves, "cal": calendar_for(dates), "today": local_today(),
         "patient": db.session.get(Patient, case.patient_id) if case.patient_id else None,
-        "cause_form": CauseForm(formdata=None), "action_form": ActionForm(formdata=None),
+        "cause_form": CauseForm(formdata=None), "action_form": _action_form(case),
         "comment_form": CommentForm(formdata=None), "verify_form": VerifyActionForm(formdata=None),
-        "errors": {}, "stale": None, "revealed": False, "ward_choices": _ward_choices(),
+        "errors": {}, "stale": None, "revealed": False,
+        # the wards to assign to: only loaded when this user may assign now
+        "ward_choices": _ward_choices() if any(m.name == "assign" for m in moves) else [],
         "survey_review_id": _survey_review_id(case),
     }
     ctx.update(extra)
     return ctx
+
+
+def _action_form(case) -> ActionForm:
+    form = ActionForm(formdata=None)
+    if case.kind == "complaint" and case.state not in workflow.CLOSED_STATES:
+        form.fill_owners(changes.owner_candidates(case))
+    return form
 
 
 def _survey_review_id(case) -> int | None:
@@ -98,7 +102,7 @@ def _stale(case, version):
         since = int(version)
     except (TypeError, ValueError):
         since = 0
-    return case, changes.changes_since(case, since)
+    return case, timeline.changes_since(case, since)
 
 
 @bp.route("/complaints/<int:case_id>")
@@ -113,12 +117,14 @@ def edit(case_id: int):
     user = _user()
     case = services.get_complaint_or_404(case_id, user)
     form = EditCaseForm(obj=case if request.method == "GET" else None)
-    form.fill_choices(current_locale_tag())
+    form.fill_choices(current_locale_tag(), case)
     if request.method == "GET":
         form.ward_ids.data = [w.id for w in case.wards]
         form.staff_ids.data = [u.id for u in case.staff]
         form.category_id.data = case.category_id or 0
         form.version.data = case.version
+        form.received_at.data = to_local(case.received_at).replace(tzinfo=None, second=0,
+                                                                    microsecond=0)
     status, stale = 200, None
     if request.method == "POST":
         if form.validate_on_submit():
@@ -144,8 +150,11 @@ def _save_edit(case, user, form) -> None:
     from portal.wards.models import Ward
 
     values = {name: (getattr(form, name).data or "") for name in changes.EDITABLE
-              if name not in ("category_id", "praise_type")}
+              if name not in ("category_id", "praise_type", "received_at")}
     values["category_id"] = form.category_id.data or None
+    received = form.received_at.data and form.received_at.data.replace(tzinfo=LOCAL_TZ)
+    if received and received != to_local(case.received_at).replace(second=0, microsecond=0):
+        values["received_at"] = received  # the form shows minutes: unchanged unless edited
     if case.kind == "praise":
         values["praise_type"] = form.praise_type.data or "praise"
     wards = db.session.scalars(select(Ward).where(Ward.id.in_(form.ward_ids.data or []))).all()
@@ -223,10 +232,17 @@ def add_cause(case_id: int):
 def add_action(case_id: int):
     case = _workable(case_id)
     form = ActionForm()
+    form.fill_owners(changes.owner_candidates(case))
     if not form.validate_on_submit():
         return _invalid(case, "action_form", form)
-    changes.add_action(case, _user(), form.what.data, form.due_on.data,
-                       owner_name=form.owner_name.data or "")
+    try:
+        changes.add_action(case, _user(), form.what.data, form.due_on.data,
+                           owner_id=form.owner_id.data or None,
+                           owner_name=form.owner_name.data or "")
+    except changes.Invalid as e:
+        db.session.rollback()
+        case = services.get_complaint_or_404(case_id, _user())
+        return _invalid(case, "action_form", form, e.errors)
     return _changed(case, _("Corrective action added."))
 
 

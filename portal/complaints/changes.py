@@ -13,6 +13,7 @@ from portal.audit.services import record
 from portal.complaints import deadlines, repeats, workflow
 from portal.complaints.models import DESCRIPTION_MAX, ComplaintEvent, CorrectiveAction, RootCause
 from portal.complaints.phones import normalise_phone
+from portal.complaints.rows import local_minute
 from portal.db import utcnow
 from portal.extensions import db
 from portal.privacy import mask_phone
@@ -51,14 +52,6 @@ def check_version(case, version) -> None:
         raise Stale()
 
 
-def changes_since(case, version: int) -> list[ComplaintEvent]:
-    """What happened after the version a form was loaded with (the 409 fragment)."""
-    return list(db.session.scalars(
-        select(ComplaintEvent).where(ComplaintEvent.complaint_id == case.id,
-                                     ComplaintEvent.version > version)
-        .order_by(ComplaintEvent.id)))
-
-
 def check_text(errors: dict, name: str, value: str, required: bool = False) -> None:
     if required and not (value or "").strip():
         errors[name] = _("This field is required.")
@@ -68,7 +61,17 @@ def check_text(errors: dict, name: str, value: str, required: bool = False) -> N
 
 
 EDITABLE = ("category_id", "severity", "source", "praise_type", "complainant_name",
-            "complainant_relation", "complainant_phone", "staff_names", "description")
+            "complainant_relation", "complainant_phone", "staff_names", "description",
+            "received_at")
+REPEAT_INPUTS = ("wards", "staff", "category_id", "received_at")  # what repeat flags depend on
+
+
+def _repeat_inputs_change(case, values: dict, wards, staff) -> bool:
+    return any(
+        ("category_id" in values and values["category_id"] != case.category_id,
+         "received_at" in values and values["received_at"] != case.received_at,
+         wards is not None and {w.id for w in wards} != {w.id for w in case.wards},
+         staff is not None and {u.id for u in staff} != {u.id for u in case.staff}))
 
 
 def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]:
@@ -80,6 +83,8 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
     if errors:
         raise Invalid(errors)
     entries = []
+    before = repeats.later_ids(case) if _repeat_inputs_change(case, values, wards, staff) \
+        else set()
     if "complainant_phone" in values:
         values["complainant_phone"] = normalise_phone(values["complainant_phone"])
     for name in EDITABLE:
@@ -89,6 +94,8 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
                 old, new = mask_phone(old), mask_phone(new)
             if name == "category_id":
                 old, new = _category_name(old), _category_name(new)
+            if name == "received_at":
+                old, new = local_minute(old), local_minute(new)
             entries.append(("field", name, old, new))
             setattr(case, name, values[name])
     for name, new_list in (("wards", wards), ("staff", staff)):
@@ -99,10 +106,10 @@ def edit(case, user, version, values: dict, wards=None, staff=None) -> list[str]
     if not entries:
         return []
     changed = [e[1] for e in entries]
-    if {"severity", "wards"} & set(changed):
+    if {"severity", "wards", "received_at"} & set(changed):
         deadlines.set_deadlines(case)
-    if {"wards", "staff", "category_id"} & set(changed):
-        repeats.refresh(case)
+    if set(REPEAT_INPUTS) & set(changed):
+        repeats.refresh(case, before)
     log(case, user, entries)
     record("complaint.edited", case, fields=changed)
     return changed
@@ -146,9 +153,10 @@ def move(case, user, name: str, version, *, wards=None, response: str = "",
     if name == "assign" and wards is not None and {w.id for w in wards} != {w.id for w in case.wards}:
         entries.append(("field", "wards", ", ".join(map(str, case.wards)),
                         ", ".join(map(str, wards))))
+        before = repeats.later_ids(case)
         case.wards = wards
         case.assigned_at = now
-        repeats.refresh(case)
+        repeats.refresh(case, before)
     if name == "assign":
         case.assigned_at = case.assigned_at or now
         deadlines.set_deadlines(case)
@@ -159,6 +167,10 @@ def move(case, user, name: str, version, *, wards=None, response: str = "",
         case.acknowledged_at = now
     if name in ("close", "withdraw"):
         case.closed_at = now
+    if name == "withdraw":  # a withdrawn complaint no longer makes later ones repeats
+        before = repeats.later_ids(case)
+        case.state = step.target
+        repeats.refresh(case, before)
     if note.strip():
         entries.append(("comment", name, "", note.strip()))
     case.state = step.target
@@ -191,21 +203,46 @@ def add_cause(case, user, category: str, narrative: str, lesson: str) -> RootCau
     return cause
 
 
-def add_action(case, user, what: str, due_on: date | None, owner=None,
+def owner_candidates(case) -> list:
+    """Who may own a corrective action: active nurses and head nurses of the case's wards."""
+    from portal.auth.models import User, user_wards
+
+    ward_ids = [w.id for w in case.wards]
+    if not ward_ids:
+        return []
+    on_wards = select(user_wards.c.user_id).where(user_wards.c.ward_id.in_(ward_ids))
+    return list(db.session.scalars(select(User).where(
+        User.active, User.role.in_(("nurse", "head_nurse")), User.id.in_(on_wards))
+        .order_by(User.role.desc(), User.username)))
+
+
+def add_action(case, user, what: str, due_on: date | None, owner_id: int | None = None,
                owner_name: str = "") -> CorrectiveAction:
+    """owner_id: one of owner_candidates(case); owner_name: free text for someone without
+    an account. One of the two is required."""
     errors: dict[str, str] = {}
     check_text(errors, "what", what, required=True)
     if due_on is None:
         errors["due_on"] = _("Give a due date.")
+    owner = None
+    if owner_id:
+        owner = next((u for u in owner_candidates(case) if u.id == owner_id), None)
+        if owner is None:
+            errors["owner_id"] = _("Choose a nurse or head nurse of the ward concerned.")
+    elif not owner_name.strip():
+        errors["owner_id"] = _("Choose who owns this action, or type the name of someone "
+                               "without an account.")
     if errors:
         raise Invalid(errors)
     action = CorrectiveAction(complaint=case, what=what.strip(), due_on=due_on,
                               owner_id=owner.id if owner else None,
-                              owner_name=owner_name.strip(), created_by_id=user.id)
+                              owner_name="" if owner else owner_name.strip(),
+                              created_by_id=user.id)
     db.session.add(action)
     db.session.flush()
     deadlines.set_next_due(case)
-    log(case, user, [("action", "added", "", f"{what.strip()} ({due_on.isoformat()})")])
+    who = str(owner) if owner else owner_name.strip()
+    log(case, user, [("action", "added", "", f"{what.strip()} ({who}, {due_on.isoformat()})")])
     record("complaint.action_added", case, action_id=action.id)
     return action
 

@@ -5,16 +5,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.complaints.models import DESCRIPTION_MAX
 
@@ -39,7 +41,7 @@ FIELD_LABELS = {
     "complainant_relation": _l("Relation to the patient"), "complainant_phone": _l("Phone"),
     "staff_names": _l("Staff concerned (names)"), "description": _l("Description"),
     "wards": _l("Wards"), "staff": _l("Staff concerned"),
-    "response_text": _l("Response to the complainant"),
+    "response_text": _l("Response to the complainant"), "received_at": _l("Received at"),
 }
 TOO_LONG = _l("At most %(max)d characters, please.")
 
@@ -69,17 +71,38 @@ class CaseFields(FlaskForm):
                                     render_kw={"inputmode": "tel", "autocomplete": "off"})
     description = _text(_l("What was said"), required=True)
 
-    def fill_choices(self, locale: str) -> None:
+    def validate_received_at(self, field) -> None:
+        """A local time (Asia/Shanghai) not in the future (five minutes' clock slack)."""
+        from datetime import timedelta
+
+        from wtforms.validators import ValidationError
+
+        from portal.timeutil import LOCAL_TZ, local_now
+
+        if field.data and field.data.replace(tzinfo=LOCAL_TZ) > local_now() + timedelta(minutes=5):
+            raise ValidationError(_l("The received time cannot be in the future."))
+
+    def fill_choices(self, locale: str, case=None) -> None:
+        """Active wards, categories and staff; when editing `case`, also the inactive ones it
+        already has (deactivating a category or ward must not make old cases uneditable)."""
+        from sqlalchemy import or_
+
         from portal.auth.models import User
         from portal.complaints.services import categories
         from portal.extensions import db
         from portal.wards.models import Ward
 
-        wards = db.session.scalars(select(Ward).where(Ward.active).order_by(Ward.code))
+        keep_wards = [w.id for w in case.wards] if case else []
+        keep_staff = [u.id for u in case.staff] if case else []
+        wards = db.session.scalars(select(Ward).where(or_(Ward.active, Ward.id.in_(keep_wards)))
+                                   .order_by(Ward.code))
         self.ward_ids.choices = [(w.id, str(w)) for w in wards]
-        self.category_id.choices = [(0, "—")] + [(c.id, c.label(locale)) for c in categories()]
+        self.category_id.choices = [(0, "—")] + [
+            (c.id, c.label(locale)) for c in categories(active_only=False)
+            if c.active or (case is not None and c.id == case.category_id)]
         staff = db.session.execute(select(User.id, User.display_name, User.username).where(
-            User.active, User.role.in_(("nurse", "head_nurse"))).order_by(User.username))
+            or_(User.active, User.id.in_(keep_staff)),
+            User.role.in_(("nurse", "head_nurse"))).order_by(User.username))
         self.staff_ids.choices = [(i, name or username) for i, name, username in staff]
 
 
@@ -92,6 +115,8 @@ class NewCaseForm(CaseFields):
 
 
 class EditCaseForm(CaseFields):
+    received_at = DateTimeLocalField(_l("Received at"), validators=[Optional()],
+                                     format="%Y-%m-%dT%H:%M")   # empty: unchanged
     version = HiddenField()
 
 
@@ -107,8 +132,15 @@ class CauseForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     what = _text(_l("Corrective action"), required=True)
-    owner_name = StringField(_l("Owner"), validators=[Optional(), Length(max=64, message=TOO_LONG)])
+    # choices: the nurses and head nurses of the case's wards (changes.owner_candidates);
+    # a value outside them is refused with 422, not trusted
+    owner_id = SelectField(_l("Owner"), coerce=int, default=0, validate_choice=False)
+    owner_name = StringField(_l("Owner without an account"),
+                             validators=[Optional(), Length(max=64, message=TOO_LONG)])
     due_on = DateField(_l("Due date"), validators=[DataRequired()])
+
+    def fill_owners(self, candidates) -> None:
+        self.owner_id.choices = [(0, "—")] + [(u.id, str(u)) for u in candidates]
 
 
 class VerifyActionForm(FlaskForm):
@@ -116,3 +148,17 @@ class VerifyActionForm(FlaskForm):
                                                      ("no", _l("Not effective"))],
                            validators=[DataRequired()])
     verification_note = _text(_l("Verification note"))
+
+
+class CategoryForm(FlaskForm):
+    """Admin: one complaint category (the code is given once, at creation)."""
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=32, message=TOO_LONG)],
+                       render_kw={"autocapitalize": "off"})
+    name_zh = StringField(_l("Name (Chinese)"),
+                          validators=[DataRequired(), Length(max=64, message=TOO_LONG)])
+    name_en = StringField(_l("Name (English)"),
+                          validators=[DataRequired(), Length(max=64, message=TOO_LONG)])
+    sort = IntegerField(_l("Order in lists"), default=100,
+                        validators=[Optional(), NumberRange(min=0, max=9999)])
+    active = BooleanField(_l("Active"), default=True)
+    version = HiddenField()

@@ -50,6 +50,9 @@ class ComplaintCategory(Base):
     name_en: Mapped[str] = mapped_column(String(64))
     sort: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     def label(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_zh
@@ -167,6 +170,7 @@ class CorrectiveAction(Base):
     __table_args__ = (
         CheckConstraint(_in("status", ACTION_STATUSES), name="status_known"),
         Index("ix_complaint_actions_status_due", "status", "due_on"),
+        Index("ix_complaint_actions_owner_status", "owner_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, select, update
+from sqlalchemy.orm import selectinload
 
 from portal.complaints.models import Complaint, complaint_staff, complaint_wards
 from portal.extensions import db
@@ -49,28 +50,57 @@ def _matches(case, earlier: bool) -> list:
     return conditions
 
 
-def earlier_cases(case) -> list[Complaint]:
-    """The earlier complaints this case repeats, newest first (one query)."""
+def earlier_cases(case) -> list:
+    """The earlier complaints this case repeats, newest first: rows (id, reference,
+    received_at), at most 20; one query per rule."""
     if case.kind != "complaint":
         return []
     found = {}
     for condition in _matches(case, earlier=True):
-        for other in db.session.scalars(select(Complaint).where(condition)
-                                        .order_by(Complaint.received_at.desc()).limit(20)):
-            found[other.id] = other
+        for row in db.session.execute(select(Complaint.id, Complaint.reference,
+                                             Complaint.received_at).where(condition)
+                                      .order_by(Complaint.received_at.desc()).limit(20)):
+            found[row.id] = row
     return sorted(found.values(), key=lambda c: c.received_at, reverse=True)[:20]
 
 
-def refresh(case) -> None:
-    """Set this case's flag, and flag the later complaints that now repeat it."""
+def later_ids(case) -> set[int]:
+    """The later complaints that repeat this case now. Taken before a change to the case
+    (wards, category, staff, received time, withdrawal), so that refresh() can re-check
+    the ones whose only match it was."""
+    if case.kind != "complaint" or case.state == "withdrawn" or case.id is None:
+        return set()
+    ids: set[int] = set()
+    for condition in _matches(case, earlier=False):
+        ids.update(db.session.scalars(select(Complaint.id).where(condition)))
+    return ids
+
+
+def _repeats_earlier(case) -> bool:
+    return case.kind == "complaint" and any(
+        db.session.scalar(select(Complaint.id).where(condition).limit(1))
+        for condition in _matches(case, earlier=True))
+
+
+def refresh(case, before: set[int] | frozenset = frozenset()) -> None:
+    """Set this case's flag; flag the later complaints that now repeat it; re-check the
+    ones in `before` (later_ids() taken before the change) that no longer do: their flag
+    is cleared unless another earlier complaint still matches them."""
     db.session.flush()
-    if case.kind != "complaint":
-        case.is_repeat = False
-        return
-    case.is_repeat = any(db.session.scalar(select(Complaint.id).where(condition).limit(1))
-                         for condition in _matches(case, earlier=True))
-    if case.state == "withdrawn":
-        return
-    for later in _matches(case, earlier=False):
-        db.session.execute(update(Complaint).where(later, Complaint.is_repeat.is_(False))
+    case.is_repeat = _repeats_earlier(case)
+    after = later_ids(case)
+    if after:  # derived, not edited: a Core UPDATE (no version bump, no 409 for others)
+        db.session.execute(update(Complaint).where(Complaint.id.in_(after),
+                                                   Complaint.is_repeat.is_(False))
                            .values(is_repeat=True).execution_options(synchronize_session=False))
+    gone = set(before) - after - {case.id}
+    cleared = {other.id for other in db.session.scalars(
+        select(Complaint).where(Complaint.id.in_(gone), Complaint.is_repeat.is_(True))
+        .options(selectinload(Complaint.wards), selectinload(Complaint.staff)))
+        if not _repeats_earlier(other)} if gone else set()
+    if cleared:  # a Core UPDATE: the flag is derived, not an edit (no version bump, no 409)
+        db.session.execute(update(Complaint).where(Complaint.id.in_(cleared))
+                           .values(is_repeat=False).execution_options(synchronize_session=False))
+    for other in list(db.session.identity_map.values()):  # loaded before the UPDATEs
+        if isinstance(other, Complaint) and other is not case and other.id in after | cleared:
+            db.session.expire(other, ["is_repeat"])

@@ -19,6 +19,7 @@ from portal.complaints.models import (
     STATES,
     Complaint,
     ComplaintCategory,
+    CorrectiveAction,
     complaint_staff,
     complaint_wards,
 )
@@ -49,15 +50,18 @@ def get_complaint_or_404(case_id: int, user) -> Complaint:
                              .options(selectinload(Complaint.wards),
                                       selectinload(Complaint.staff),
                                       selectinload(Complaint.causes),
-                                      selectinload(Complaint.actions)))
+                                      selectinload(Complaint.actions)
+                                      .selectinload(CorrectiveAction.owner)))
     if case is None:
         abort(404)
     return case
 
 
-def categories() -> list[ComplaintCategory]:
-    return list(db.session.scalars(select(ComplaintCategory).where(ComplaintCategory.active)
-                                   .order_by(ComplaintCategory.sort, ComplaintCategory.id)))
+def categories(*, active_only: bool = True) -> list[ComplaintCategory]:
+    query = select(ComplaintCategory).order_by(ComplaintCategory.sort, ComplaintCategory.id)
+    if active_only:
+        query = query.where(ComplaintCategory.active)
+    return list(db.session.scalars(query))
 
 
 @dataclass
@@ -125,25 +129,18 @@ class Filters:
     overdue: bool = False
     reference: str = ""
     queue: bool = False      # open cases by nearest deadline
+    action_owner_id: int | None = None   # cases with an open corrective action this user owns
 
 
 def register_query(user, filters: Filters, today):
-    """select(Complaint) for the register or the queue, with wards and category loaded."""
-    query = select(Complaint).where(visible(user))
-    query = query.where(*_conditions(filters, today))
-    query = query.options(selectinload(Complaint.wards), selectinload(Complaint.category))
+    """The list columns (portal/complaints/rows.py) of the register or the queue."""
+    from portal.complaints.rows import list_select
+
+    query = list_select(visible(user), *_conditions(filters, today))
     if filters.queue:
         return query.order_by(Complaint.next_due_on.asc().nulls_last(),
                               Complaint.id)
     return query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
-
-
-def paginate(query, count_query, page: int, per_page: int):
-    """db.paginate, counting with a plain COUNT over the same conditions (the default
-    counts a subquery of every column, which costs a full row scan on SQLite)."""
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    pagination.total = db.session.scalar(count_query) or 0
-    return pagination
 
 
 def register_count(user, filters: Filters, today):
@@ -172,6 +169,9 @@ def _conditions(f: Filters, today) -> list:
         c.append(Complaint.next_due_on < today)
     if f.reference:
         c.append(Complaint.reference == f.reference.strip().upper())
+    if f.action_owner_id:
+        c.append(Complaint.id.in_(select(CorrectiveAction.complaint_id).where(
+            CorrectiveAction.owner_id == f.action_owner_id, CorrectiveAction.status == "open")))
     return c
 
 

@@ -8,11 +8,12 @@ from flask_login import current_user
 
 from portal.auth.permissions import allow
 from portal.calendar.services import calendar_for
-from portal.complaints import notifications, services
+from portal.complaints import notifications, rows, services
 from portal.complaints.forms import NewCaseForm
 from portal.extensions import db
 from portal.htmx import redirect_after_post, render, toast, trigger
 from portal.i18n import current_locale_tag
+from portal.reports.exports import export_response, wants_export
 from portal.timeutil import LOCAL_TZ, local_today
 
 bp = Blueprint("complaints", __name__)
@@ -31,7 +32,8 @@ def _filters() -> services.Filters:
                             ward_id=_int("ward"), staff_id=_int("staff"),
                             category_id=_int("category"), repeat=a.get("repeat") == "1",
                             overdue=a.get("overdue") == "1", reference=a.get("ref", ""),
-                            queue=queue)
+                            queue=queue,
+                            action_owner_id=current_user.id if a.get("mine") == "1" else None)
 
 
 @bp.route("/complaints")
@@ -44,17 +46,29 @@ def register():
     user = current_user._get_current_object()
     today = local_today()
     filters = _filters()
-    page = services.paginate(services.register_query(user, filters, today),
-                             services.register_count(user, filters, today),
-                             request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
-    cal = calendar_for([c.next_due_on for c in page.items])
+    if fmt := wants_export():
+        return export_response("complaints", rows.export_columns(),
+                               rows.export_select(services.register_query(user, filters, today)),
+                               fmt, _("Complaints & praise"), filters=request.args)
+    page = rows.paginate(services.register_query(user, filters, today),
+                         services.register_count(user, filters, today),
+                         request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    categories = services.categories(active_only=False)
+    page.items = _rows(page.items, categories, today)
     return render("complaints/register.html", "complaints/_register.html", results=page,
-                  filters=filters, today=today, cal=cal,
+                  filters=filters,
                   # counts per kind on a ward's or a staff member's record
                   counts=services.kind_counts(user, filters, today)
                   if filters.ward_id or filters.staff_id else None,
-                  categories=services.categories(),
+                  categories=[c for c in categories if c.active],
                   wards=db.session.scalars(select(Ward).order_by(Ward.code)).all())
+
+
+def _rows(items, categories, today) -> list[rows.CaseRow]:
+    """Display rows: one calendar for the page's deadlines, labels in the page's language."""
+    locale = current_locale_tag()
+    cal = calendar_for([r.next_due_on for r in items])
+    return rows.case_rows(items, cal, today, {c.id: c.label(locale) for c in categories})
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -155,12 +169,12 @@ def _intake(form, prefill: dict) -> services.Intake:
 @allow(*CLINICAL)
 def notifications_page():
     user = current_user._get_current_object()
-    page = services.paginate(notifications.waiting_query(user),
-                             notifications.waiting_count_query(user),
-                             request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
-    cal = calendar_for([c.next_due_on for c in page.items])
+    page = rows.paginate(notifications.waiting_query(user),
+                         notifications.waiting_count_query(user),
+                         request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    page.items = _rows(page.items, services.categories(active_only=False), local_today())
     return render("complaints/notifications.html", "complaints/_notifications.html",
-                  results=page, cal=cal, today=local_today())
+                  results=page)
 
 
 @bp.route("/complaints/badge")
@@ -170,19 +184,26 @@ def badge():
     return render("complaints/_badge_count.html", "complaints/_badge_count.html", count=count)
 
 
+_LABELS: dict[str, dict] = {}
+
+
 @bp.context_processor
 def complaint_labels():
     """Labels for states, kinds, sources ... (the workflow and forms hold the one list),
-    translated once per page rather than once per row."""
-    from portal.complaints import forms, workflow
+    translated once per language and process rather than once per row or page."""
+    locale = current_locale_tag()
+    if locale not in _LABELS:
+        from portal.complaints import forms, workflow
 
-    groups = {"state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
-              "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
-              "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
-              "field": forms.FIELD_LABELS}
-    return {"complaint_labels": {name: {k: str(v) for k, v in labels.items()}
-                                 for name, labels in groups.items()},
-            "locale_tag": current_locale_tag()}
+        groups = {"state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
+                  "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
+                  "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
+                  "field": forms.FIELD_LABELS}
+        _LABELS[locale] = {name: {k: str(v) for k, v in labels.items()}
+                           for name, labels in groups.items()}
+    return {"complaint_labels": _LABELS[locale], "locale_tag": locale,
+            "time_left_badge": rows.time_left_badge}
 
 
-from portal.complaints import case_views  # noqa: E402,F401  (routes on the same blueprint)
+# routes on the same blueprint: the case page and its changes; the categories admin page
+from portal.complaints import case_views, category_views  # noqa: E402,F401

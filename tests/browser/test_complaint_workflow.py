@@ -50,7 +50,7 @@ def test_quality_assigns_head_nurse_answers_quality_closes(page, new_page, live_
     nurse_page.fill("#response", "已向家属致歉并说明整改安排")
     press(nurse_page, "记录答复", "已答复")
     nurse_page.fill("#what", "夜班增加一名辅助护士")
-    nurse_page.fill("#owner_name", "王护士长")
+    nurse_page.select_option("#owner_id", label="王护士长")  # a user of the ward concerned
     nurse_page.fill("#due_on", (local_today() + timedelta(days=14)).isoformat())
     nurse_page.locator("#case").get_by_role("button", name="添加整改措施").click()
     nurse_page.locator("#case table").filter(has_text="夜班增加一名辅助护士").wait_for()
@@ -69,6 +69,6 @@ def test_quality_assigns_head_nurse_answers_quality_closes(page, new_page, live_
     db.session.commit()  # a fresh snapshot of what the server wrote
     closed = db.session.get(Complaint, case_id)
     assert closed.state == "closed" and closed.response_text == "已向家属致歉并说明整改安排"
-    assert [a.effective for a in closed.actions] == [True]
+    assert [(a.effective, a.owner_id) for a in closed.actions] == [(True, head.id)]
     timeline = page.locator("#timeline").inner_text()
     assert "王护士长" in timeline and "质控刘" in timeline

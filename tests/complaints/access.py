@@ -13,6 +13,9 @@ EXPECTED = {
     "complaints.action_done": {"head_nurse", "quality"},
     "complaints.verify_action": {"quality"},
     "complaints.reveal_phone": CLINICAL,
+    "complaints.categories": {"admin"},
+    "complaints.category_edit": {"admin"},
+    "complaints.category_delete": {"admin"},
 }
 URL_ARGS = {
     "complaints.detail": {"case_id": 1},
@@ -24,4 +27,6 @@ URL_ARGS = {
     "complaints.action_done": {"case_id": 1, "action_id": 1},
     "complaints.verify_action": {"case_id": 1, "action_id": 1},
     "complaints.reveal_phone": {"case_id": 1},
+    "complaints.category_edit": {"category_id": 1},
+    "complaints.category_delete": {"category_id": 1},
 }

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
-from portal.complaints import changes, services
+from portal.complaints import changes, services, timeline
 from portal.complaints.models import Complaint, ComplaintEvent
 from portal.extensions import db
 from portal.timeutil import LOCAL_TZ
@@ -110,7 +110,7 @@ def test_stale_edit_refused_and_changes_listed(app):
     with pytest.raises(changes.Stale):
         changes.edit(c, q, loaded, {"severity": "low"})
     assert c.severity == "high"
-    since = changes.changes_since(c, loaded)
+    since = timeline.changes_since(c, loaded)
     assert [(e.field, e.old_value, e.new_value, e.user_id) for e in since] == [
         ("severity", "medium", "high", q.id)]
 
