@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, or_, select
 
 from portal.dashboard.metrics import Metric
+from portal.dashboard.models import SurveyMonthly
 from portal.dashboard.periods import month_start
 from portal.dashboard.sqlutil import grouped, month_of_date
 from portal.extensions import db
@@ -36,7 +37,8 @@ NAME = "surveys"
 ADDITIVE = True  # a response belongs to one ward
 PATIENT_AUDIENCES = ("discharged_patient", "inpatient")
 CHANNELS = (("phone", _l("Phone")), ("self", _l("Self-service")), ("paper", _l("Paper")))
-COUNT_NAMES = ("sat_valid", "sat_top2", "nps_valid", "promoters", "detractors")
+COUNT_NAMES = ("sat_valid", "sat_top2", "nps_valid", "promoters", "detractors",
+               "self_responses", "invitations")
 
 METRICS = (
     Metric("satisfaction", "surveys", _l("Satisfaction rate"),
@@ -107,20 +109,24 @@ def _parts(overall: dict, recommend: list) -> dict:
 
 def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, channel: str = "",
               **_f) -> dict:
-    overall, recommend = key_questions()
-    if not overall and not recommend:
-        return {}
-    parts = _parts(overall, recommend)
-    key = ([Response.ward_id] if by == "ward" else
-           [month_of_date(Response.period)] if by == "month" else [])
-    sums = [func.coalesce(func.sum(case((parts[n], 1), else_=0)), 0) for n in COUNT_NAMES]
-    q = (select(*key, *sums).select_from(Answer)
-         .join(Response, Response.id == Answer.response_id)
-         .where(Answer.question_id.in_(list(overall) + recommend),
-                *_conditions(start, end, ward_ids, channel)))
+    """Counts from the monthly summary (portal/dashboard/models.py), not from the answers."""
+    S = SurveyMonthly
+    key = ([S.ward_id] if by == "ward" else [month_of_date(S.day)] if by == "month" else [])
+    total = lambda col: func.coalesce(func.sum(col), 0)  # noqa: E731
+    sums = [total(getattr(S, n)) for n in COUNT_NAMES[:5]]
+    sums += [total(case((S.channel == "self", S.responses), else_=0)), total(S.invitations)]
+    conds = [S.day >= month_start(start), S.day <= end]
+    if ward_ids is not None:
+        conds.append(S.ward_id.in_(ward_ids))
+    if channel:
+        conds.append(S.channel == channel)
+    q = select(*key, *sums).where(*conds)
     if key:
         q = q.group_by(*key)
-    return grouped(db.session.execute(q), by, COUNT_NAMES)
+    result = grouped(db.session.execute(q), by, COUNT_NAMES)
+    if by == "ward" and 0 in result:  # responses without a ward
+        result[None] = result.pop(0)
+    return result
 
 
 PARTS = {("satisfaction", "numerator"): "sat_top2", ("satisfaction", "denominator"): "sat_valid",
