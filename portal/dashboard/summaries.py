@@ -111,20 +111,19 @@ def differences(conn, names=None) -> dict[str, list[tuple]]:
     for name in names or SUMMARIES:
         summary = SUMMARIES[name]
         table = summary.table.__table__
-        pk = [c.name for c in table.primary_key.columns]
-        counts = [c.name for c in table.c if c.name not in pk]
+        width = len(table.primary_key.columns)  # key columns come first in each table
 
         def load(query):
             result = {}
-            for row in conn.execute(query).mappings():
-                key = tuple(summary_sql.as_key(row[c]) for c in pk)
-                values = tuple(int(row[c] or 0) for c in counts)
+            for row in conn.execute(query):
+                key = tuple(summary_sql.as_key(v) for v in row[:width])
+                values = tuple(int(v or 0) for v in row[width:])
                 if any(values):
                     result[key] = values
             return result
 
         stored = load(select(table))
-        base = load(summary.rows(conn, None, None, None).subquery().select())
+        base = load(summary.rows(conn, None, None, None))
         diff = [(k, stored.get(k), base.get(k)) for k in sorted(set(stored) | set(base))
                 if stored.get(k) != base.get(k)]
         if diff:

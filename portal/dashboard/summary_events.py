@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import NO_VALUE
 
 from portal.followups.models import Discharge, FollowUpTask
 
@@ -24,62 +23,69 @@ def _pending(session) -> dict:
                                              "responses": set()})
 
 
-def _values(obj, name: str, old: bool) -> set:
-    """The attribute's current value, and with `old` its value before this flush."""
-    state = inspect(obj)
-    found = set()
-    value = state.dict.get(name, NO_VALUE)
-    if value is NO_VALUE and old and not state.transient and not state.pending:
-        value = getattr(obj, name)  # before_flush: loading an expired attribute is allowed
-    if value is not NO_VALUE:
-        found.add(value)
-    if old:
-        history = state.attrs[name].history
-        found.update(v for v in history.deleted if v is not NO_VALUE)
-    return found
-
-
-def _keys(ward_ids: set, days: set) -> set:
-    return {(w or 0, d) for w in (ward_ids or {0}) for d in days if d is not None}
-
-
-def _collect(obj, pending: dict, old: bool) -> None:
+def _models() -> dict:
+    """Watched model -> the columns its summary keys come from."""
     from portal.surveys.models import Answer, Invitation, Response
 
-    v = lambda name: _values(obj, name, old)  # noqa: E731
-    if isinstance(obj, Discharge):
-        pending["discharges"] |= _keys(v("ward_id"), v("discharged_on"))
-    elif isinstance(obj, FollowUpTask):
-        pending["followups"] |= _keys(v("ward_id"), v("due_on"))
-        pending["task_discharges"] |= {d for d in v("discharge_id") if d is not None}
-    elif isinstance(obj, Response):
-        pending["surveys"] |= _keys(v("ward_id"), v("period"))
-    elif isinstance(obj, Invitation):
-        pending["surveys"] |= _keys(v("ward_id"), v("period"))
-    elif isinstance(obj, Answer):
-        pending["responses"] |= {r for r in v("response_id") if r is not None}
+    return {Discharge: ("ward_id", "discharged_on"),
+            FollowUpTask: ("ward_id", "due_on", "discharge_id"),
+            Response: ("ward_id", "period"), Invitation: ("ward_id", "period"),
+            Answer: ("response_id",)}
 
 
-def _watched(obj) -> bool:
+def _add(model, values: dict, pending: dict) -> None:
+    """Note the keys of one record, given its key columns' values."""
     from portal.surveys.models import Answer, Invitation, Response
 
-    return isinstance(obj, (Discharge, FollowUpTask, Response, Invitation, Answer))
+    if model is Discharge:
+        pending["discharges"].add((values["ward_id"], values["discharged_on"]))
+    elif model is FollowUpTask:
+        pending["followups"].add((values["ward_id"], values["due_on"]))
+        pending["task_discharges"].add(values["discharge_id"])
+    elif model in (Response, Invitation):
+        pending["surveys"].add((values["ward_id"] or 0, values["period"]))
+    elif model is Answer:
+        pending["responses"].add(values["response_id"])
 
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session, _context, _instances):
-    pending = _pending(session)
+    """Records about to change or go: their keys as the database holds them now (the old
+    values, whether or not the objects had them loaded)."""
+    models = _models()
+    ids: dict = {}
     for obj in list(session.dirty) + list(session.deleted):
-        if _watched(obj):
-            _collect(obj, pending, old=True)
+        model = type(obj)
+        if model in models and inspect(obj).identity:
+            ids.setdefault(model, set()).add(inspect(obj).identity[0])
+    if not ids:
+        return
+    pending = _pending(session)
+    conn = session.connection()
+    for model, found in ids.items():
+        cols = [getattr(model, c) for c in models[model]]
+        for row in conn.execute(select(*cols).where(model.id.in_(sorted(found)))):
+            _add(model, dict(zip(models[model], row, strict=True)), pending)
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, _context):
+    """New and changed records: their keys as written; then recompute every pending key."""
+    models = _models()
     pending = _pending(session)
     for obj in list(session.new) + list(session.dirty):
-        if _watched(obj):
-            _collect(obj, pending, old=False)
+        names = models.get(type(obj))
+        if names:
+            state = inspect(obj).dict
+            if all(n in state for n in names):
+                _add(type(obj), {n: state[n] for n in names}, pending)
+            elif inspect(obj).identity:  # something expired: read what was written
+                model = type(obj)
+                row = session.connection().execute(
+                    select(*[getattr(model, n) for n in names])
+                    .where(model.id == inspect(obj).identity[0])).first()
+                if row is not None:
+                    _add(model, dict(zip(names, row, strict=True)), pending)
     process(session)
 
 
