@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, distinct, false, func, or_, select
 
 from portal.dashboard.metrics import Metric
 from portal.dashboard.models import SurveyMonthly
@@ -23,6 +23,7 @@ try:
     from portal.surveys.answers import scale_bounds
     from portal.surveys.models import (
         Answer,
+        Invitation,
         Question,
         Response,
         ReviewItem,
@@ -51,6 +52,12 @@ METRICS = (
               "item."),
            "promoters", "nps_valid", unit="nps", numerator_label=_l("Promoters (9–10)"),
            denominator_label=_l("Recommend answers")),
+    Metric("response_rate", "surveys", _l("Survey response rate"),
+           _l("Response rate (应答率) = self-service responses ÷ one-time survey links issued for "
+              "discharges in the period (phone and paper answers are not invited and are left "
+              "out; as on the survey results page)."),
+           "self_responses", "invitations", numerator_label=_l("Self-service responses"),
+           denominator_label=_l("Links issued")),
 )
 
 
@@ -134,27 +141,44 @@ PARTS = {("satisfaction", "numerator"): "sat_top2", ("satisfaction", "denominato
 
 
 def drill_kind(metric: str, part: str) -> str | None:
+    if metric == "response_rate":
+        return "responses" if part == "numerator" else "invitations"
     return "responses" if (metric, part) in PARTS else None
 
 
-def _answers(metric, part, start, end, ward_ids, channel):
-    overall, recommend = key_questions()
-    cond = _parts(overall, recommend)[PARTS[(metric, part)]]
+def _answers(metric, part, start, end, ward_ids, channel, dimension=None):
+    if dimension:  # satisfaction of one dimension (服务态度 ...): its scale items
+        from portal.dashboard.survey_dimensions import answer_condition
+
+        cond = answer_condition(dimension, top2=part == "numerator")
+    else:
+        overall, recommend = key_questions()
+        cond = _parts(overall, recommend)[PARTS[(metric, part)]]
     return [cond, *_conditions(start, end, ward_ids, channel)]
 
 
-def drill_counts(metric, part, start, end, ward_ids=None, channel: str = "", **_f):
-    month = month_of_date(Response.period)
-    q = (select(Response.ward_id, month, func.count()).select_from(Answer)
+def drill_counts(metric, part, start, end, ward_ids=None, channel: str = "", dimension=None,
+                 **_f):
+    if metric == "response_rate":
+        from portal.dashboard.survey_dimensions import rate_counts
+
+        return rate_counts(part, start, end, ward_ids, channel)
+    month = month_of_date(Response.period)  # responses, as the rows list them
+    q = (select(Response.ward_id, month, func.count(distinct(Response.id))).select_from(Answer)
          .join(Response, Response.id == Answer.response_id)
-         .where(*_answers(metric, part, start, end, ward_ids, channel))
+         .where(*_answers(metric, part, start, end, ward_ids, channel, dimension))
          .group_by(Response.ward_id, month).order_by(Response.ward_id, month))
     return db.session.execute(q).all()
 
 
-def drill_rows(metric, part, start, end, ward_ids=None, channel: str = "", **_f):
+def drill_rows(metric, part, start, end, ward_ids=None, channel: str = "", dimension=None,
+               **_f):
+    if metric == "response_rate":
+        from portal.dashboard.survey_dimensions import rate_rows
+
+        return rate_rows(part, start, end, ward_ids, channel)
     ids = (select(Answer.response_id).join(Response, Response.id == Answer.response_id)
-           .where(*_answers(metric, part, start, end, ward_ids, channel)))
+           .where(*_answers(metric, part, start, end, ward_ids, channel, dimension)))
     return (select(Response).where(Response.id.in_(ids))
             .order_by(Response.answered_at.desc(), Response.id.desc()))
 
@@ -162,6 +186,8 @@ def drill_rows(metric, part, start, end, ward_ids=None, channel: str = "", **_f)
 def with_loads(query, kind):
     from sqlalchemy.orm import selectinload
 
+    if kind == "invitations":
+        return query.options(selectinload(Invitation.ward))
     return query.options(selectinload(Response.ward))
 
 
@@ -173,6 +199,11 @@ def _export_columns():
         Column(_l("Channel"), lambda r: r.channel),
         Column(_l("Month"), lambda r: r.period.strftime("%Y-%m")),
         Column(_l("Answered at"), lambda r: r.answered_at, kind="datetime"),
+    ], "invitations": [
+        Column(_l("Ward"), lambda i: i.ward.code if i.ward else ""),
+        Column(_l("Month"), lambda i: i.period.strftime("%Y-%m")),
+        Column(_l("Issued at"), lambda i: i.created_at, kind="datetime"),
+        Column(_l("Answered at"), lambda i: i.used_at, kind="datetime"),
     ]}
 
 
