@@ -113,7 +113,7 @@ def differences(conn, names=None) -> dict[str, list[tuple]]:
         table = summary.table.__table__
         width = len(table.primary_key.columns)  # key columns come first in each table
 
-        def load(query):
+        def load(query, width=width):
             result = {}
             for row in conn.execute(query):
                 key = tuple(summary_sql.as_key(v) for v in row[:width])

@@ -51,7 +51,7 @@ def _task(d, days):
 
 
 def test_attempts_reschedule_lost_and_reach(world):
-    nurse, (d5, d20, d40) = world["nurse"], world["discharges"]
+    nurse, (_d5, d20, d40) = world["nurse"], world["discharges"]
     t = _task(d20, 3)
     for i in range(3):   # no answer three times: rescheduled, then lost
         record_attempt(t.id, nurse, outcome="no_answer", key=f"k{i}", version=None)

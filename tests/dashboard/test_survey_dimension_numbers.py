@@ -13,7 +13,14 @@ from sqlalchemy import text
 from portal.dashboard import services, survey_dimensions
 from portal.dashboard.periods import month_start, parse_period
 from portal.extensions import db
-from portal.surveys.models import Answer, Invitation, Question, Response, SurveyTemplate, SurveyVersion
+from portal.surveys.models import (
+    Answer,
+    Invitation,
+    Question,
+    Response,
+    SurveyTemplate,
+    SurveyVersion,
+)
 from tests import factories
 
 CASES = [("2026-07", None, ""), ("2026-Q3", "W02", ""), ("2026-Q3", None, "self"),
@@ -86,7 +93,7 @@ def expected(start: date, end: date, ward_id=None, channel=""):
                 responses[(dim, "top2")].add(rid)
     for key, ids in responses.items():  # the drill-down lists responses
         c[("responses", *key)] = len(ids)
-    for ward, period, chan in db.session.execute(text(
+    for ward, period, _chan in db.session.execute(text(
             "SELECT r.ward_id, r.period, r.channel FROM survey_responses r "
             "JOIN survey_versions v ON v.id = r.version_id "
             "JOIN survey_templates t ON t.id = v.template_id "
