@@ -58,6 +58,8 @@ def upgrade():
     # the dashboard reads days of one ward (ranking: days of every ward)
     op.create_index('ix_summary_followups_daily_day', 'summary_followups_daily', ['day'])
     op.create_index('ix_summary_discharges_daily_day', 'summary_discharges_daily', ['day'])
+    # complaint figures read the cases of a period through indexes (not every case ever)
+    op.create_index('ix_complaints_response_due_on', 'complaints', ['response_due_on'])
 
     from portal.dashboard import summaries
 
@@ -65,6 +67,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_complaints_response_due_on', table_name='complaints')
     op.drop_index('ix_summary_discharges_daily_day', table_name='summary_discharges_daily')
     op.drop_index('ix_summary_followups_daily_day', table_name='summary_followups_daily')
     op.drop_table('summary_survey_dimensions_monthly')

@@ -34,7 +34,9 @@ from portal.extensions import db
 from portal.timeutil import local_today
 
 try:
-    from portal.complaints.models import Complaint, CorrectiveAction, complaint_wards
+    from portal.complaints.models import STATES, Complaint, CorrectiveAction, complaint_wards
+    # every state but closed and withdrawn, as a list an index can use
+    OPEN_STATES = tuple(s for s in STATES if s not in ("closed", "withdrawn"))
     AVAILABLE = True
 except ImportError:  # the complaints feature is not built on this branch
     AVAILABLE = False
@@ -109,19 +111,40 @@ def _ward_join(q, ward_ids, by_ward: bool):
     return q
 
 
+def _scans(start: date, end: date, by: str | None) -> list[tuple[tuple[str, ...], object]]:
+    """(counts, the rows that can hold them): each read through an index over the period or
+    the open cases, so a period costs the same however many years of cases lie outside it."""
+    lo, hi = utc_bounds(start, end)
+    scans = [(("complaints", "praise"),
+              and_(Complaint.kind.in_(("complaint", "praise")), Complaint.received_at >= lo,
+                   Complaint.received_at < hi)),
+             (("deadline_due", "on_time"),
+              and_(Complaint.response_due_on >= start, Complaint.response_due_on <= end))]
+    if by != "month":
+        scans.append((SNAPSHOT_COUNTS[:2], and_(Complaint.kind == "complaint",
+                                                Complaint.state.in_(OPEN_STATES))))
+    return scans
+
+
 def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_f) -> dict:
     conds = _conds(start, end)
-    names = PERIOD_COUNTS + (() if by == "month" else SNAPSHOT_COUNTS[:2])
-    counted = [func.count(distinct(case((conds[n], Complaint.id)))) for n in names]
     key = ([complaint_wards.c.ward_id] if by == "ward" else
            [month_of_datetime(Complaint.received_at)] if by == "month" else [])
-    q = _ward_join(select(*key, *counted).select_from(Complaint), ward_ids, by == "ward")
-    if key:
-        q = q.group_by(*key)
-    result = grouped(db.session.execute(q), by, names)
+    names = PERIOD_COUNTS + (() if by == "month" else SNAPSHOT_COUNTS[:2])
+    result: dict = {}
+    for counted, rows in _scans(start, end, by):
+        q = _ward_join(select(*key, *[func.count(distinct(case((conds[n], Complaint.id))))
+                                      for n in counted]).select_from(Complaint).where(rows),
+                       ward_ids, by == "ward")
+        if key:
+            q = q.group_by(*key)
+        for k, counts in grouped(db.session.execute(q), by, counted).items():
+            result.setdefault(k, dict.fromkeys(names, 0)).update(counts)
+    if by is None:
+        result.setdefault(None, dict.fromkeys(names, 0))
     if by != "month":
         for k, counts in _actions(ward_ids, by).items():
-            result.setdefault(k, {}).update(counts)
+            result.setdefault(k, dict.fromkeys(names, 0)).update(counts)
     return result
 
 
