@@ -164,7 +164,10 @@ def second_level(filters) -> dict:
 
     start, end = filters.period.clipped()
     Q, W = T, aliased(T)
-    conds = [Q.kind == "quality", Q.due_on >= start, Q.due_on <= end, Q.status != "cancelled"]
+    # status IN (...), not != 'cancelled': SQLite then reads the few quality tasks through
+    # (kind, status, due_on) instead of every ward task of the period (0.8 s at 100,000)
+    conds = [Q.kind == "quality", Q.due_on >= start, Q.due_on <= end,
+             Q.status.in_(("pending", "completed", "lost"))]
     if filters.ward_ids is not None:
         conds.append(Q.ward_id.in_(filters.ward_ids))
     done = and_(Q.status != "pending")
