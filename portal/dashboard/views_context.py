@@ -31,7 +31,16 @@ def filter_choices(filters: services.Filters) -> dict:
 
 
 def drill_url(filters: services.Filters, metric: str, part: str = "numerator", **changes) -> str:
-    return url_for("dashboard.drill", **filters.args(metric=metric, part=part, **changes))
+    """The drill-down link of a figure (a dashboard has hundreds: the route is built once per
+    request and the query string appended, as url_for would)."""
+    from urllib.parse import urlencode
+
+    from flask import g
+
+    base = g.get("dashboard_drill_base")
+    if base is None:
+        base = g.dashboard_drill_base = url_for("dashboard.drill")
+    return f"{base}?{urlencode(filters.args(metric=metric, part=part, **changes))}"
 
 
 def trend_points(filters: services.Filters, metric: M.Metric, trend) -> list[dict]:
