@@ -132,9 +132,10 @@ def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_f
            [month_of_datetime(Complaint.received_at)] if by == "month" else [])
     names = PERIOD_COUNTS + (() if by == "month" else SNAPSHOT_COUNTS[:2])
     result: dict = {}
+    tally = _tally(ward_ids, by, Complaint.id)
     for counted, rows in _scans(start, end, by):
-        q = _ward_join(select(*key, *[func.count(distinct(case((conds[n], Complaint.id))))
-                                      for n in counted]).select_from(Complaint).where(rows),
+        q = _ward_join(select(*key, *[tally(conds[n]) for n in counted])
+                       .select_from(Complaint).where(rows),
                        ward_ids, by == "ward")
         if key:
             q = q.group_by(*key)
@@ -148,9 +149,18 @@ def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_f
     return result
 
 
+def _tally(ward_ids, by, id_column):
+    """Count records meeting a condition: a plain SUM when each record appears once in the
+    rows (no ward join, one ward, or grouped by ward), COUNT(DISTINCT) only when a case on
+    several of the chosen wards comes once per ward (several times cheaper on SQLite)."""
+    if ward_ids is None or len(ward_ids) == 1 or by == "ward":
+        return lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+    return lambda cond: func.count(distinct(case((cond, id_column))))
+
+
 def _actions(ward_ids, by) -> dict:
     A = CorrectiveAction
-    flag = lambda cond: func.count(distinct(case((cond, A.id))))  # noqa: E731
+    flag = _tally(ward_ids, by, A.id)
     key = [complaint_wards.c.ward_id] if by == "ward" else []
     q = (select(*key, flag(A.status == "open"),
                 flag(and_(A.status == "open", A.due_on < local_today())))
