@@ -71,15 +71,19 @@ def complaints(conn, n: int, ward_ids: list[int], user_id: int, today: date, see
         due = day + timedelta(days=7)
         responded = (f"{(due + timedelta(days=rng.randrange(-6, 3))).isoformat()} 02:00:00.000000"
                      if rng.random() < 0.8 else None)
+        # cases older than two months are closed but for a few, as on a working register
+        # (otherwise the open-case figures would grow with years of history)
+        old = (today - day).days > 60 and rng.random() < 0.98
+        state = "closed" if old else rng.choice(states)
         cases.append((cid, f"B{cid:08d}", kind, "telephone", f"{day.isoformat()} 02:00:00.000000",
-                      user_id, user_id, "medium", rng.choice(states), "", "", "", "", "", "",
+                      user_id, user_id, "medium", state, "", "", "", "", "", "",
                       due.isoformat() if kind == "complaint" else None,
                       due.isoformat() if kind == "complaint" else None, responded,
                       int(rng.random() < 0.1), 1, STAMP, STAMP))
         links.append((cid, ward_ids[rng.randrange(len(ward_ids))]))
         if kind == "complaint" and rng.random() < 0.3:
             actions.append((cid, "整改", "", (due + timedelta(days=20)).isoformat(),
-                            rng.choice(("open", "done")), "", user_id, STAMP))
+                            "done" if old else rng.choice(("open", "done")), "", user_id, STAMP))
     conn.executemany(
         "INSERT INTO complaints (id, reference, kind, source, received_at, receiver_id, filed_by_id,"
         " severity, state, complainant_name, complainant_relation, complainant_phone, staff_names,"
