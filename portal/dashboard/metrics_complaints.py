@@ -28,6 +28,7 @@ from portal.dashboard.sqlutil import (
     local_date_of,
     month_of_date,
     month_of_datetime,
+    rare,
     utc_bounds,
 )
 from portal.extensions import db
@@ -121,8 +122,9 @@ def _scans(start: date, end: date, by: str | None) -> list[tuple[tuple[str, ...]
              (("deadline_due", "on_time"),
               and_(Complaint.response_due_on >= start, Complaint.response_due_on <= end))]
     if by != "month":
-        scans.append((SNAPSHOT_COUNTS[:2], and_(Complaint.kind == "complaint",
-                                                Complaint.state.in_(OPEN_STATES))))
+        # state alone (the counts check the kind): with kind in the WHERE SQLite reads every
+        # complaint ever through (kind, received_at) instead of the open ones through (state)
+        scans.append((SNAPSHOT_COUNTS[:2], rare(Complaint.state.in_(OPEN_STATES))))
     return scans
 
 
