@@ -1,11 +1,16 @@
 """Benchmark: the dashboards through the app beside the same aggregates as plain SQL.
 
     python benchmarks/dashboard.py [--discharges 1000000] [--db /tmp/bench.sqlite3] [--runs 5]
+                                   [--history]
 
-Generates (or reuses, with --db) N discharges over 3 years with tasks and attempts, then times
-the leadership dashboard for a 12-month period (all wards, then one ward) and the quality
-dashboard, each through the Flask test client as a signed-in user, beside plain SQL over the
-base tables that computes the same aggregates (the floor). Last line: key=value pairs.
+Generates (or reuses, with --db) N discharges over 3 years with tasks and attempts, 0.3·N
+survey responses and 0.05·N complaint and praise cases (bulk inserts), fills the dashboard's
+summary tables from them (`rebuild`, timed), then times the leadership dashboard for a
+12-month period (all wards, then one ward) and the quality dashboard, each through the Flask
+test client as a signed-in user, beside plain SQL over the base tables that computes the
+same aggregates (the floor). With --history it also builds a database with one year of the
+same density (N/3 discharges) and times the all-wards dashboard there: the dashboard should
+not slow down with the two extra years outside the period. Last line: key=value pairs.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from benchmarks import dashboard_data, dashboard_extra, dashboard_floor  # noqa:
 SURVEY_SHARE, CASE_SHARE = 0.3, 0.05  # 300,000 responses and 50,000 cases per 1M discharges
 
 
-def build(path: str, n: int) -> None:
+def build(path: str, n: int, years: int = 3) -> None:
     from flask_migrate import upgrade
 
     from portal import create_app
@@ -45,13 +50,14 @@ def build(path: str, n: int) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
-    dashboard_data.generate(conn, n, ward_ids, nurse_id, today)
+    dashboard_data.generate(conn, n, ward_ids, nurse_id, today, years=years)
     conn.execute("ANALYZE")
     conn.close()
 
 
-def add_extras(path: str, n: int) -> None:
-    """Migrate a reused database to the current schema; fill survey/complaint tables once."""
+def add_extras(path: str, n: int, years: int = 3, rebuild: bool = False) -> dict:
+    """Migrate a reused database to the current schema; fill survey/complaint tables once;
+    fill the summary tables when anything was added. Returns the data sizes."""
     from flask_migrate import upgrade
 
     from portal import create_app
@@ -67,13 +73,31 @@ def add_extras(path: str, n: int) -> None:
     ward_ids = [r[0] for r in conn.execute("SELECT id FROM wards ORDER BY code")]
     user_id = conn.execute("SELECT min(id) FROM users").fetchone()[0]
     today = local_today()
-    if dashboard_extra.has_table(conn, "survey_responses") and \
-            dashboard_extra.empty(conn, "survey_responses"):
-        dashboard_extra.surveys(conn, int(n * SURVEY_SHARE), ward_ids, today)
-    if dashboard_extra.has_table(conn, "complaints") and dashboard_extra.empty(conn, "complaints"):
-        dashboard_extra.complaints(conn, int(n * CASE_SHARE), ward_ids, user_id, today)
+    if dashboard_extra.empty(conn, "survey_responses"):
+        dashboard_extra.surveys(conn, int(n * SURVEY_SHARE), ward_ids, today, years=years)
+        rebuild = True
+    if dashboard_extra.empty(conn, "complaints"):
+        dashboard_extra.complaints(conn, int(n * CASE_SHARE), ward_ids, user_id, today,
+                                   years=years)
+        rebuild = True
+    sizes = {name: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+             for name, table in (("discharges", "discharges"), ("tasks", "followup_tasks"),
+                                 ("attempts", "call_attempts"), ("responses", "survey_responses"),
+                                 ("cases", "complaints"))}
+    conn.close()
+    if rebuild:  # the bulk inserts above bypass the app: fill its summaries from them
+        with app.app_context():
+            from portal.dashboard import summaries
+
+            t0 = time.perf_counter()
+            summaries.rebuild(db.session.connection())
+            db.session.commit()
+            sizes["rebuild_s"] = round(time.perf_counter() - t0, 1)
+            db.engine.dispose()
+    conn = sqlite3.connect(path)
     conn.execute("ANALYZE")
     conn.close()
+    return sizes
 
 
 def timed(fn, runs: int) -> float:
@@ -86,19 +110,22 @@ def timed(fn, runs: int) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--discharges", type=int, default=1_000_000)
-    ap.add_argument("--db", default="")
-    ap.add_argument("--runs", type=int, default=5)
-    args = ap.parse_args()
-    path = args.db or f"/tmp/careloop-bench-dashboard-{args.discharges}.sqlite3"
+def prepare(path: str, n: int, years: int = 3) -> dict:
+    built = False
     if not os.path.exists(path):
         t0 = time.perf_counter()
-        build(path, args.discharges)
-        print(f"generated {args.discharges} discharges in {time.perf_counter() - t0:.0f}s -> {path}")
-    add_extras(path, args.discharges)
+        build(path, n, years)
+        built = True
+        print(f"generated {n} discharges over {years} years in {time.perf_counter() - t0:.0f}s"
+              f" -> {path}")
+    sizes = add_extras(path, n, years, rebuild=built)
+    print(" ".join(f"{k}={v}" for k, v in sizes.items()))
+    return sizes
 
+
+def measure(path: str, runs: int, only=None) -> dict:
+    """{case: (dashboard ms, floor ms)} for the leadership (all wards, one ward) and quality
+    dashboards over the last 12 complete months."""
     from flask import g
 
     from portal import create_app
@@ -122,6 +149,8 @@ def main() -> None:
                  ("leader_ward", "leader", f"/dashboard?period={period.key}&ward=W01", ward_id),
                  ("quality", "quality", f"/dashboard/quality?period={period.key}", None)]
         for name, role, url, ward in cases:
+            if only and name not in only:
+                continue
             client = app.test_client()
             sign_in_session(client, users[role])
 
@@ -130,15 +159,40 @@ def main() -> None:
                 resp = client.get(url)
                 assert resp.status_code == 200, (url, resp.status_code)
 
-            dash = timed(page, args.runs)
+            dash = timed(page, runs)
             floor = timed(lambda ward=ward, name=name: dashboard_floor.run(
-                raw, period, ward, quality=name == "quality"), args.runs)
+                raw, period, ward, quality=name == "quality"), runs)
             results[name] = (dash, floor)
             print(f"{name}: dashboard_ms={dash:.1f} floor_ms={floor:.1f} ratio={dash / floor:.2f}")
-    parts = [f"discharges={args.discharges}"]
+        raw.close()
+        db.engine.dispose()
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--discharges", type=int, default=1_000_000)
+    ap.add_argument("--db", default="")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--history", action="store_true",
+                    help="also time a database with 1 year of history at the same density")
+    args = ap.parse_args()
+    path = args.db or f"/tmp/careloop-bench-dashboard-{args.discharges}.sqlite3"
+    sizes = prepare(path, args.discharges)
+    results = measure(path, args.runs)
+    parts = [f"{k}={v}" for k, v in sizes.items()]
     for name, (dash, floor) in results.items():
         parts += [f"{name}_dashboard_ms={dash:.1f}", f"{name}_floor_ms={floor:.1f}",
                   f"{name}_ratio={dash / floor:.2f}"]
+    if args.history:
+        short = path.replace(".sqlite3", "") + "-1y.sqlite3"
+        prepare(short, args.discharges // 3, years=1)
+        one = measure(short, args.runs, only=("leader_all",))["leader_all"]
+        three = results["leader_all"]
+        parts += [f"history_1y_dashboard_ms={one[0]:.1f}",
+                  f"history_3y_dashboard_ms={three[0]:.1f}",
+                  f"history_3y_over_1y={three[0] / one[0]:.2f}",
+                  f"history_1y_floor_ms={one[1]:.1f}", f"history_3y_floor_ms={three[1]:.1f}"]
     print(" ".join(parts))
 
 

@@ -1,4 +1,4 @@
-"""Bulk generator for the dashboard benchmark: N discharges over 3 years ending yesterday,
+"""Bulk generator for the dashboard benchmark: N discharges over 3 years (or `years`) ending yesterday,
 two ward follow-up tasks each (D+3, D+30) and their call attempts, inserted with executemany
 on the raw SQLite connection (the ORM would take hours at a million rows).
 
@@ -14,9 +14,10 @@ OUTCOMES = ("reached_patient", "reached_patient", "reached_family", "no_answer",
 STAMP = "2024-01-01 00:00:00.000000"
 
 
-def generate(conn, n: int, ward_ids: list[int], nurse_id: int, today: date, seed: int = 1):
+def generate(conn, n: int, ward_ids: list[int], nurse_id: int, today: date, seed: int = 1,
+             years: int = 3):
     rng = random.Random(seed)
-    first = today - timedelta(days=3 * 365)
+    first = today - timedelta(days=years * 365)
     span = (today - first).days
     batch = 50_000
     pid = did = tid = aid = 0

@@ -36,16 +36,17 @@ def survey_setup(conn) -> tuple[int, int, int]:
     return vid, ids[0], ids[1]
 
 
-def surveys(conn, n: int, ward_ids: list[int], today: date, seed: int = 2) -> None:
+def surveys(conn, n: int, ward_ids: list[int], today: date, seed: int = 2,
+            years: int = 3) -> None:
     rng = random.Random(seed)
     vid, q_overall, q_rec = survey_setup(conn)
-    first = today - timedelta(days=3 * 365)
+    first = today - timedelta(days=years * 365)
     rid = conn.execute("SELECT coalesce(max(id), 0) FROM survey_responses").fetchone()[0]
     for start in range(0, n, 50_000):
         responses, answers = [], []
         for _ in range(min(50_000, n - start)):
             rid += 1
-            day = first + timedelta(days=rng.randrange(3 * 365))
+            day = first + timedelta(days=rng.randrange(years * 365))
             responses.append((rid, vid, rng.choice(("phone", "self", "paper")),
                               ward_ids[rng.randrange(len(ward_ids))],
                               day.replace(day=1).isoformat(), f"{day.isoformat()} 03:00:00.000000", 1))
@@ -58,26 +59,31 @@ def surveys(conn, n: int, ward_ids: list[int], today: date, seed: int = 2) -> No
         conn.commit()
 
 
-def complaints(conn, n: int, ward_ids: list[int], user_id: int, today: date, seed: int = 3):
+def complaints(conn, n: int, ward_ids: list[int], user_id: int, today: date, seed: int = 3,
+               years: int = 3):
     rng = random.Random(seed)
-    first = today - timedelta(days=3 * 365)
+    first = today - timedelta(days=years * 365)
     cases, links, actions = [], [], []
     states = ("received", "assigned", "investigating", "responded", "closed", "closed", "closed")
     for cid in range(1, n + 1):
-        day = first + timedelta(days=rng.randrange(3 * 365))
+        day = first + timedelta(days=rng.randrange(years * 365))
         kind = rng.choice(("complaint", "complaint", "praise", "suggestion"))
         due = day + timedelta(days=7)
         responded = (f"{(due + timedelta(days=rng.randrange(-6, 3))).isoformat()} 02:00:00.000000"
                      if rng.random() < 0.8 else None)
+        # cases older than two months are closed but for a few, as on a working register
+        # (otherwise the open-case figures would grow with years of history)
+        old = (today - day).days > 60 and rng.random() < 0.98
+        state = "closed" if old else rng.choice(states)
         cases.append((cid, f"B{cid:08d}", kind, "telephone", f"{day.isoformat()} 02:00:00.000000",
-                      user_id, user_id, "medium", rng.choice(states), "", "", "", "", "", "",
+                      user_id, user_id, "medium", state, "", "", "", "", "", "",
                       due.isoformat() if kind == "complaint" else None,
                       due.isoformat() if kind == "complaint" else None, responded,
                       int(rng.random() < 0.1), 1, STAMP, STAMP))
         links.append((cid, ward_ids[rng.randrange(len(ward_ids))]))
         if kind == "complaint" and rng.random() < 0.3:
             actions.append((cid, "整改", "", (due + timedelta(days=20)).isoformat(),
-                            rng.choice(("open", "done")), "", user_id, STAMP))
+                            "done" if old else rng.choice(("open", "done")), "", user_id, STAMP))
     conn.executemany(
         "INSERT INTO complaints (id, reference, kind, source, received_at, receiver_id, filed_by_id,"
         " severity, state, complainant_name, complainant_relation, complainant_phone, staff_names,"

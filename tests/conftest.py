@@ -199,3 +199,23 @@ def sign_in_session(client, user) -> None:
         sess["_fresh"] = True
         sess["auth_at"] = now
         sess["seen_at"] = now
+
+
+@pytest.fixture(autouse=True)
+def summaries_match_base(request):
+    """After every test that used the database, the dashboard's summary tables equal the
+    base tables (portal/dashboard/summary_events.py keeps them current on every write)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("app")  # set up first, so torn down after this check
+    yield
+    from portal.dashboard import summaries
+
+    try:
+        db.session.rollback()
+        found = summaries.differences(db.session.connection())
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (a test that broke the connection on purpose)
+        return
+    assert not found, f"summary tables differ from the base tables: {found}"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 
+from portal.dashboard.models import DischargeDaily, FollowUpDaily
 from portal.dashboard.sqlutil import grouped, month_of_date
 from portal.extensions import db
 from portal.followups.models import REACHED, Discharge
@@ -61,19 +62,25 @@ def _key(by: str | None, ward_col, date_col):
 
 
 def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_filters) -> dict:
-    """{ward id | 'YYYY-MM' | None: {count name: n}}: two GROUP BY queries."""
-    key = _key(by, T.ward_id, T.due_on)
-    flag = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # noqa: E731
-    tasks = select(*key,
-                   func.count(distinct(T.discharge_id)),
-                   func.count(distinct(case((ATTEMPTED, T.discharge_id)))),
-                   flag(ATTEMPTED), flag(REACHED_TASK), flag(LOST_TASK)
-                   ).where(*_scope(start, end, ward_ids))
+    """{ward id | 'YYYY-MM' | None: {count name: n}} from the daily summary tables
+    (portal/dashboard/models.py): two GROUP BY queries over days, not over records."""
+    F, DD = FollowUpDaily, DischargeDaily
+    # a task is its discharge's first in the bucket when the previous one is due before the
+    # bucket starts: before `start`, or for a month bucket before max(start, first of month)
+    first = F.prev_day < start
+    if by == "month":
+        first = or_(first, month_of_date(F.prev_day) < month_of_date(F.day))
+    total = lambda col: func.coalesce(func.sum(col), 0)  # noqa: E731
+    key = _key(by, F.ward_id, F.day)
+    tasks = select(*key, total(case((first, F.due_links), else_=0)),
+                   total(case((first, F.attempted_links), else_=0)),
+                   total(F.tasks_attempted), total(F.tasks_reached), total(F.tasks_lost)
+                   ).where(*_days(F, start, end, ward_ids))
     if key:
         tasks = tasks.group_by(*key)
     result = grouped(db.session.execute(tasks), by, TASK_COUNTS)
-    dkey = _key(by, Discharge.ward_id, Discharge.discharged_on)
-    discharged = select(*dkey, func.count()).where(*_discharge_scope(start, end, ward_ids))
+    dkey = _key(by, DD.ward_id, DD.day)
+    discharged = select(*dkey, total(DD.discharges)).where(*_days(DD, start, end, ward_ids))
     if dkey:
         discharged = discharged.group_by(*dkey)
     for k, counts in grouped(db.session.execute(discharged), by, ("discharges",)).items():
@@ -81,6 +88,13 @@ def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_f
     for counts in result.values():
         counts.setdefault("discharges", 0)
     return result
+
+
+def _days(table, start: date, end: date, ward_ids) -> list:
+    conds = [table.day >= start, table.day <= end]
+    if ward_ids is not None:
+        conds.append(table.ward_id.in_(ward_ids))
+    return conds
 
 
 def drill_kind(metric: str, part: str) -> str | None:
@@ -150,7 +164,10 @@ def second_level(filters) -> dict:
 
     start, end = filters.period.clipped()
     Q, W = T, aliased(T)
-    conds = [Q.kind == "quality", Q.due_on >= start, Q.due_on <= end, Q.status != "cancelled"]
+    # status IN (...), not != 'cancelled': SQLite then reads the few quality tasks through
+    # (kind, status, due_on) instead of every ward task of the period (0.8 s at 100,000)
+    conds = [Q.kind == "quality", Q.due_on >= start, Q.due_on <= end,
+             Q.status.in_(("pending", "completed", "lost"))]
     if filters.ward_ids is not None:
         conds.append(Q.ward_id.in_(filters.ward_ids))
     done = and_(Q.status != "pending")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, distinct, false, func, or_, select
 
 from portal.dashboard.metrics import Metric
+from portal.dashboard.models import SurveyMonthly
 from portal.dashboard.periods import month_start
 from portal.dashboard.sqlutil import grouped, month_of_date
 from portal.extensions import db
@@ -22,6 +23,7 @@ try:
     from portal.surveys.answers import scale_bounds
     from portal.surveys.models import (
         Answer,
+        Invitation,
         Question,
         Response,
         ReviewItem,
@@ -36,7 +38,8 @@ NAME = "surveys"
 ADDITIVE = True  # a response belongs to one ward
 PATIENT_AUDIENCES = ("discharged_patient", "inpatient")
 CHANNELS = (("phone", _l("Phone")), ("self", _l("Self-service")), ("paper", _l("Paper")))
-COUNT_NAMES = ("sat_valid", "sat_top2", "nps_valid", "promoters", "detractors")
+COUNT_NAMES = ("sat_valid", "sat_top2", "nps_valid", "promoters", "detractors",
+               "self_responses", "invitations")
 
 METRICS = (
     Metric("satisfaction", "surveys", _l("Satisfaction rate"),
@@ -49,6 +52,12 @@ METRICS = (
               "item."),
            "promoters", "nps_valid", unit="nps", numerator_label=_l("Promoters (9–10)"),
            denominator_label=_l("Recommend answers")),
+    Metric("response_rate", "surveys", _l("Survey response rate"),
+           _l("Response rate (应答率) = self-service responses ÷ one-time survey links issued for "
+              "discharges in the period (phone and paper answers are not invited and are left "
+              "out; as on the survey results page)."),
+           "self_responses", "invitations", numerator_label=_l("Self-service responses"),
+           denominator_label=_l("Links issued")),
 )
 
 
@@ -107,20 +116,24 @@ def _parts(overall: dict, recommend: list) -> dict:
 
 def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, channel: str = "",
               **_f) -> dict:
-    overall, recommend = key_questions()
-    if not overall and not recommend:
-        return {}
-    parts = _parts(overall, recommend)
-    key = ([Response.ward_id] if by == "ward" else
-           [month_of_date(Response.period)] if by == "month" else [])
-    sums = [func.coalesce(func.sum(case((parts[n], 1), else_=0)), 0) for n in COUNT_NAMES]
-    q = (select(*key, *sums).select_from(Answer)
-         .join(Response, Response.id == Answer.response_id)
-         .where(Answer.question_id.in_(list(overall) + recommend),
-                *_conditions(start, end, ward_ids, channel)))
+    """Counts from the monthly summary (portal/dashboard/models.py), not from the answers."""
+    S = SurveyMonthly
+    key = ([S.ward_id] if by == "ward" else [month_of_date(S.day)] if by == "month" else [])
+    total = lambda col: func.coalesce(func.sum(col), 0)  # noqa: E731
+    sums = [total(getattr(S, n)) for n in COUNT_NAMES[:5]]
+    sums += [total(case((S.channel == "self", S.responses), else_=0)), total(S.invitations)]
+    conds = [S.day >= month_start(start), S.day <= end]
+    if ward_ids is not None:
+        conds.append(S.ward_id.in_(ward_ids))
+    if channel:
+        conds.append(S.channel == channel)
+    q = select(*key, *sums).where(*conds)
     if key:
         q = q.group_by(*key)
-    return grouped(db.session.execute(q), by, COUNT_NAMES)
+    result = grouped(db.session.execute(q), by, COUNT_NAMES)
+    if by == "ward" and 0 in result:  # responses without a ward
+        result[None] = result.pop(0)
+    return result
 
 
 PARTS = {("satisfaction", "numerator"): "sat_top2", ("satisfaction", "denominator"): "sat_valid",
@@ -128,27 +141,44 @@ PARTS = {("satisfaction", "numerator"): "sat_top2", ("satisfaction", "denominato
 
 
 def drill_kind(metric: str, part: str) -> str | None:
+    if metric == "response_rate":
+        return "responses" if part == "numerator" else "invitations"
     return "responses" if (metric, part) in PARTS else None
 
 
-def _answers(metric, part, start, end, ward_ids, channel):
-    overall, recommend = key_questions()
-    cond = _parts(overall, recommend)[PARTS[(metric, part)]]
+def _answers(metric, part, start, end, ward_ids, channel, dimension=None):
+    if dimension:  # satisfaction of one dimension (服务态度 ...): its scale items
+        from portal.dashboard.survey_dimensions import answer_condition
+
+        cond = answer_condition(dimension, top2=part == "numerator")
+    else:
+        overall, recommend = key_questions()
+        cond = _parts(overall, recommend)[PARTS[(metric, part)]]
     return [cond, *_conditions(start, end, ward_ids, channel)]
 
 
-def drill_counts(metric, part, start, end, ward_ids=None, channel: str = "", **_f):
-    month = month_of_date(Response.period)
-    q = (select(Response.ward_id, month, func.count()).select_from(Answer)
+def drill_counts(metric, part, start, end, ward_ids=None, channel: str = "", dimension=None,
+                 **_f):
+    if metric == "response_rate":
+        from portal.dashboard.survey_dimensions import rate_counts
+
+        return rate_counts(part, start, end, ward_ids, channel)
+    month = month_of_date(Response.period)  # responses, as the rows list them
+    q = (select(Response.ward_id, month, func.count(distinct(Response.id))).select_from(Answer)
          .join(Response, Response.id == Answer.response_id)
-         .where(*_answers(metric, part, start, end, ward_ids, channel))
+         .where(*_answers(metric, part, start, end, ward_ids, channel, dimension))
          .group_by(Response.ward_id, month).order_by(Response.ward_id, month))
     return db.session.execute(q).all()
 
 
-def drill_rows(metric, part, start, end, ward_ids=None, channel: str = "", **_f):
+def drill_rows(metric, part, start, end, ward_ids=None, channel: str = "", dimension=None,
+               **_f):
+    if metric == "response_rate":
+        from portal.dashboard.survey_dimensions import rate_rows
+
+        return rate_rows(part, start, end, ward_ids, channel)
     ids = (select(Answer.response_id).join(Response, Response.id == Answer.response_id)
-           .where(*_answers(metric, part, start, end, ward_ids, channel)))
+           .where(*_answers(metric, part, start, end, ward_ids, channel, dimension)))
     return (select(Response).where(Response.id.in_(ids))
             .order_by(Response.answered_at.desc(), Response.id.desc()))
 
@@ -156,6 +186,8 @@ def drill_rows(metric, part, start, end, ward_ids=None, channel: str = "", **_f)
 def with_loads(query, kind):
     from sqlalchemy.orm import selectinload
 
+    if kind == "invitations":
+        return query.options(selectinload(Invitation.ward))
     return query.options(selectinload(Response.ward))
 
 
@@ -167,6 +199,11 @@ def _export_columns():
         Column(_l("Channel"), lambda r: r.channel),
         Column(_l("Month"), lambda r: r.period.strftime("%Y-%m")),
         Column(_l("Answered at"), lambda r: r.answered_at, kind="datetime"),
+    ], "invitations": [
+        Column(_l("Ward"), lambda i: i.ward.code if i.ward else ""),
+        Column(_l("Month"), lambda i: i.period.strftime("%Y-%m")),
+        Column(_l("Issued at"), lambda i: i.created_at, kind="datetime"),
+        Column(_l("Answered at"), lambda i: i.used_at, kind="datetime"),
     ]}
 
 

@@ -61,7 +61,8 @@ def drill():
     start, end = filters.period.clipped()
     data = {"filters": filters, "metric": metric, "part": part, "kind": kind,
             **ctx.filter_choices(filters)}
-    options = {"channel": filters.channel, "category": request.args.get("category") or None}
+    options = {"channel": filters.channel, "category": request.args.get("category") or None,
+               "dimension": (request.args.get("dimension") or "").strip()[:32] or None}
     if current_user.role == "leader":  # aggregates only: counts by ward and month
         data["counts"] = ctx.count_table(
             module.drill_counts(metric.key, part, start, end, filters.ward_ids, **options))

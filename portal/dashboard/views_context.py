@@ -12,6 +12,11 @@ from sqlalchemy.orm import selectinload
 
 from portal.dashboard import metrics as M
 from portal.dashboard import services
+
+try:
+    from portal.dashboard import survey_dimensions
+except ImportError:  # the surveys feature is not built on this branch
+    survey_dimensions = None
 from portal.dashboard.periods import month_period, parse_period, period_choices
 from portal.extensions import db
 from portal.wards.models import Ward
@@ -26,7 +31,16 @@ def filter_choices(filters: services.Filters) -> dict:
 
 
 def drill_url(filters: services.Filters, metric: str, part: str = "numerator", **changes) -> str:
-    return url_for("dashboard.drill", **filters.args(metric=metric, part=part, **changes))
+    """The drill-down link of a figure (a dashboard has hundreds: the route is built once per
+    request and the query string appended, as url_for would)."""
+    from urllib.parse import urlencode
+
+    from flask import g
+
+    base = g.get("dashboard_drill_base")
+    if base is None:
+        base = g.dashboard_drill_base = url_for("dashboard.drill")
+    return f"{base}?{urlencode(filters.args(metric=metric, part=part, **changes))}"
 
 
 def trend_points(filters: services.Filters, metric: M.Metric, trend) -> list[dict]:
@@ -55,12 +69,21 @@ def overview(filters: services.Filters, sort: str = "", direction: str = "desc")
     if complaints is not None:
         sections.append(complaints.LEADER_TEMPLATE)
         extra["top_categories"] = complaints.top_categories(filters)
-    return {"sections": sections, **extra,"filters": filters, "figures": figures, "ranking": ranking,
+    if M.source_module("surveys") is not None:
+        sections.append(survey_dimensions.TEMPLATE)
+        extra.update(dimensions(filters))
+    return {"sections": sections, **extra, "filters": filters, "figures": figures, "ranking": ranking,
             "trends": services.trends(filters, metrics), "metrics": metrics,
             "sort": sort, "direction": direction, "drill_url": drill_url,
             "trend_points": trend_points,
             "months": [month_period(d).key for d in filters.period.trend_months()],
             **filter_choices(filters)}
+
+
+def dimensions(filters: services.Filters) -> dict:
+    """Satisfaction per survey dimension (from the monthly summary)."""
+    return {"dimensions": survey_dimensions.dimension_figures(filters),
+            "dimension_definition": survey_dimensions.DEFINITION}
 
 
 def quality_queue(filters: services.Filters) -> dict:
@@ -87,7 +110,9 @@ def ward_view(filters: services.Filters) -> dict:
     figures = services.figures(filters, metrics, by_ward=ward_only)
     hospital = services.figures(services.Filters(filters.period, None, filters.channel),
                                 metrics, by_ward=by_ward)
-    return {"filters": filters, "figures": figures, "hospital": hospital, "metrics": metrics,
+    extra = dimensions(filters) if survey_dimensions is not None else {}
+    return {**extra, "filters": filters, "figures": figures, "hospital": hospital,
+            "metrics": metrics,
             "trends": services.trends(filters, metrics),
             "hospital_trends": services.trends(filters, metrics, ward_ids=None),
             "today": metrics_followups.today_calls([filters.ward.id]),

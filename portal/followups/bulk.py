@@ -35,6 +35,9 @@ def bulk_insert(table, rows: list[dict]) -> None:
     """
     if not rows:
         return
+    from portal.dashboard.summary_events import touch_rows
+
+    touch_rows(db.session, table.name, rows)  # the dashboard summaries follow at the next flush
     if db.engine.dialect.name != "sqlite":
         db.session.execute(insert(table), rows)
         return

@@ -101,9 +101,19 @@ def reschedule_for_rule(rule: FollowUpRule, today: date | None = None) -> int:
     return len(changes)
 
 
+def _touch(condition) -> None:
+    """Tasks a bulk UPDATE is about to change: the dashboard summaries recompute them."""
+    from portal.dashboard.summary_events import touch_tasks
+
+    touch_tasks(db.session, db.session.scalars(select(FollowUpTask.id).where(condition)))
+
+
 def _bulk_update_dates(changes: list[dict]) -> None:
     if not changes:
         return
+    from portal.dashboard.summary_events import touch_tasks
+
+    touch_tasks(db.session, [c["task_id"] for c in changes])
     from sqlalchemy import bindparam
 
     table = FollowUpTask.__table__
@@ -120,6 +130,7 @@ def _bulk_update_dates(changes: list[dict]) -> None:
 def cancel_for_inactive_rule(rule: FollowUpRule, today: date | None = None) -> int:
     """A deactivated rule: its pending tasks not yet due are cancelled."""
     today = today or local_today()
+    _touch(and_(_not_yet_due(rule.id, today), FollowUpTask.status == "pending"))
     result = db.session.execute(
         update(FollowUpTask).where(_not_yet_due(rule.id, today), FollowUpTask.status == "pending")
         .values(status="cancelled", version=FollowUpTask.version + 1)
@@ -134,6 +145,7 @@ def tasks_for_new_rule(rule: FollowUpRule, today: date | None = None) -> int:
     for this rule and a due date after today get one.
     """
     today = today or local_today()
+    _touch(and_(_not_yet_due(rule.id, today), FollowUpTask.status == "cancelled"))
     db.session.execute(
         update(FollowUpTask).where(_not_yet_due(rule.id, today), FollowUpTask.status == "cancelled")
         .values(status="pending", version=FollowUpTask.version + 1)

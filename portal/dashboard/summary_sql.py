@@ -1,0 +1,172 @@
+"""The GROUP BY queries that compute each summary table's rows from the base tables, for some
+wards (None: all) and days (None: all). Columns come out in the table's column order."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
+
+from portal.dashboard.models import NO_PREVIOUS
+from portal.followups.models import REACHED, TASK_STATUSES, Discharge, FollowUpTask
+
+COUNTED = tuple(s for s in TASK_STATUSES if s != "cancelled")
+
+PATIENT_AUDIENCES = ("discharged_patient", "inpatient")
+
+
+def as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def as_key(value):
+    """Key values compared across dialects (SQLite hands dates back as text in raw selects)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _count(cond):
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+def _range(ward_col, day_col, ward_ids, lo, hi) -> list:
+    """Conditions for some wards (0: records without a ward) and days; on the bare column,
+    so its index serves."""
+    conds = []
+    if ward_ids is not None:
+        known = [w for w in ward_ids if w]
+        cond = ward_col.in_(known)
+        conds.append(or_(cond, ward_col.is_(None)) if 0 in ward_ids else cond)
+    if lo is not None:
+        conds += [day_col >= lo, day_col <= hi]
+    return conds
+
+
+def discharge_rows(conn, ward_ids, lo, hi):
+    D = Discharge
+    return (select(D.ward_id, D.discharged_on, func.count())
+            .where(*_range(D.ward_id, D.discharged_on, ward_ids, lo, hi))
+            .group_by(D.ward_id, D.discharged_on))
+
+
+def followup_rows(conn, ward_ids, lo, hi):
+    """Per ward, due day and previous (attempted) task day: see FollowUpDaily."""
+    T, P = FollowUpTask, aliased(FollowUpTask)
+    # status IN (...) rather than != 'cancelled': with it SQLite reads a few days of one ward
+    # through (ward_id, status, due_on) instead of those days of every ward (20x the rows)
+    in_scope = lambda X: and_(X.kind == "ward", X.status.in_(COUNTED))  # noqa: E731
+    earlier = and_(P.discharge_id == T.discharge_id, P.ward_id == T.ward_id, in_scope(P),
+                   or_(P.due_on < T.due_on, and_(P.due_on == T.due_on, P.id < T.id)))
+    none = literal(NO_PREVIOUS, Date)
+    prev_any = func.coalesce(select(func.max(P.due_on)).where(earlier).scalar_subquery(), none)
+    prev_att = func.coalesce(select(func.max(P.due_on)).where(earlier, P.attempts > 0)
+                             .scalar_subquery(), none)
+    attempted = T.attempts > 0
+    tasks = select(T.ward_id.label("ward_id"), T.due_on.label("day"),
+                   prev_any.label("prev_any"),
+                   case((attempted, prev_att)).label("prev_att"),
+                   case((attempted, 1), else_=0).label("attempted"),
+                   case((and_(attempted, T.status == "completed",
+                              T.last_outcome.in_(REACHED)), 1), else_=0).label("reached"),
+                   case((and_(attempted, T.status == "lost"), 1), else_=0).label("lost")
+                   ).where(in_scope(T), *_range(T.ward_id, T.due_on, ward_ids, lo, hi))
+    tasks = tasks.cte("summary_tasks")
+    zero, one = literal(0), literal(1)
+    links = union_all(
+        select(tasks.c.ward_id, tasks.c.day, tasks.c.prev_any.label("prev_day"),
+               one.label("due_links"), zero.label("attempted_links"),
+               tasks.c.attempted, tasks.c.reached, tasks.c.lost),
+        select(tasks.c.ward_id, tasks.c.day, tasks.c.prev_att, zero, one, zero, zero, zero)
+        .where(tasks.c.prev_att.is_not(None)),
+    ).subquery()
+    c = links.c
+    return (select(c.ward_id, c.day, c.prev_day, func.sum(c.due_links),
+                   func.sum(c.attempted_links), func.sum(c.attempted), func.sum(c.reached),
+                   func.sum(c.lost))
+            .group_by(c.ward_id, c.day, c.prev_day))
+
+
+def _questions(conn) -> dict:
+    """Patient-survey questions: {id: (is_overall, is_recommend, dimension, scale bounds)}."""
+    from types import SimpleNamespace
+
+    from portal.surveys.answers import scale_bounds
+    from portal.surveys.models import Question, SurveyTemplate, SurveyVersion
+
+    rows = conn.execute(
+        select(Question.id, Question.kind, Question.options, Question.is_overall,
+               Question.is_recommend, Question.dimension)
+        .join(SurveyVersion, SurveyVersion.id == Question.version_id)
+        .join(SurveyTemplate, SurveyTemplate.id == SurveyVersion.template_id)
+        .where(SurveyTemplate.audience.in_(PATIENT_AUDIENCES))).all()
+    return {r.id: (r.is_overall, r.is_recommend, r.dimension,
+                   scale_bounds(SimpleNamespace(kind=r.kind, options=r.options)))
+            for r in rows}
+
+
+def _patient_versions():
+    from portal.surveys.models import SurveyTemplate, SurveyVersion
+
+    return (select(SurveyVersion.id).join(SurveyTemplate,
+                                          SurveyTemplate.id == SurveyVersion.template_id)
+            .where(SurveyTemplate.audience.in_(PATIENT_AUDIENCES)))
+
+
+def survey_rows(conn, ward_ids, lo, hi):
+    """Responses, invitations and the overall / recommend counts per ward, month, channel."""
+    from portal.dashboard.metrics_surveys import _parts
+    from portal.surveys.models import Answer, Invitation, Response, SurveyTemplate
+
+    qs = _questions(conn)
+    overall = {qid: b[1] for qid, (ov, _r, _d, b) in qs.items() if ov and b}
+    recommend = [qid for qid, (_o, rec, _d, b) in qs.items() if rec and b == (0, 10)]
+    parts = _parts(overall, recommend)
+    names = ("sat_valid", "sat_top2", "nps_valid", "promoters", "detractors")
+    ward = func.coalesce(Response.ward_id, 0)
+    answered = (select(ward.label("ward_id"), Response.period.label("day"),
+                       Response.channel.label("channel"),
+                       func.count(func.distinct(Response.id)).label("responses"),
+                       literal(0).label("invitations"),
+                       *[_count(parts[n]).label(n) for n in names])
+                .select_from(Response)
+                .outerjoin(Answer, and_(Answer.response_id == Response.id,
+                                        Answer.question_id.in_(list(overall) + recommend)))
+                .where(Response.version_id.in_(_patient_versions()),
+                       *_range(Response.ward_id, Response.period, ward_ids, lo, hi))
+                .group_by(ward, Response.period, Response.channel))
+    iward = func.coalesce(Invitation.ward_id, 0)
+    invited = (select(iward, Invitation.period, literal("self"), literal(0), func.count(),
+                      *[literal(0) for _n in names])
+               .join(SurveyTemplate, SurveyTemplate.id == Invitation.template_id)
+               .where(SurveyTemplate.audience.in_(PATIENT_AUDIENCES),
+                      *_range(Invitation.ward_id, Invitation.period, ward_ids, lo, hi))
+               .group_by(iward, Invitation.period))
+    u = union_all(answered, invited).subquery()
+    c = u.c
+    return (select(c.ward_id, c.day, c.channel, func.sum(c.responses), *[
+        func.sum(c[n]) for n in ("sat_valid", "sat_top2", "nps_valid", "promoters",
+                                 "detractors")], func.sum(c.invitations))
+            .group_by(c.ward_id, c.day, c.channel))
+
+
+def dimension_rows(conn, ward_ids, lo, hi):
+    """Valid and top-two-box answers per dimension, ward, month and channel."""
+    from portal.surveys.models import Answer, Question, Response
+
+    qs = _questions(conn)
+    by_max: dict[float, list[int]] = {}
+    for qid, (_o, _r, dim, bounds) in qs.items():
+        if dim and bounds:
+            by_max.setdefault(bounds[1], []).append(qid)
+    ids = [qid for group in by_max.values() for qid in group] or [-1]
+    top2 = or_(*[and_(Answer.question_id.in_(g), Answer.value >= hi - 1)
+                 for hi, g in by_max.items()]) if by_max else literal(False)
+    ward = func.coalesce(Response.ward_id, 0)
+    return (select(ward, Response.period, Response.channel, Question.dimension, func.count(),
+                   _count(top2))
+            .select_from(Answer).join(Response, Response.id == Answer.response_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Answer.question_id.in_(ids),
+                   *_range(Response.ward_id, Response.period, ward_ids, lo, hi))
+            .group_by(ward, Response.period, Response.channel, Question.dimension))
