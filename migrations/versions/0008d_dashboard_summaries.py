@@ -1,7 +1,7 @@
 """dashboard summaries: daily per-ward counts the dashboard figures read
 
 Revision ID: 0008d
-Revises: 0007
+Revises: 0008c
 Create Date: 2026-11-23 00:40:00
 
 Derived tables (no foreign keys), filled here from the base tables so an upgraded database
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008d'
-down_revision = '0007'
+down_revision = '0008c'
 branch_labels = None
 depends_on = None
 

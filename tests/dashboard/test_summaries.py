@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from portal.dashboard import summaries
 from portal.extensions import db
+from portal.followups import attempts, services
 from portal.followups import tasks as task_service
-from portal.followups.services import record_attempt
 from portal.surveys.answers import record_response
 from portal.surveys.models import Answer, Invitation, Response
 from portal.timeutil import local_today
@@ -44,6 +44,12 @@ def world(app):
     db.session.commit()
     assert made == 6 and stored("summary_followups_daily") > 0
     return {"nurse": nurse, "discharges": ds, "rules": (rule3, rule30)}
+
+
+def record_attempt(task_id, user, **kwargs):
+    """What the view does: look the task up locked, in the user's scope, then record."""
+    return attempts.record_attempt(services.get_task_or_404(task_id, user, for_update=True),
+                                   user, **kwargs)
 
 
 def _task(d, days):
