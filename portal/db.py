@@ -26,6 +26,9 @@ NAMING_CONVENTION = {
 }
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a SQLite connection waits for the write lock before "database is locked" (a 503
+# with Retry-After, portal/errors.py). Under gunicorn.conf.py's timeout (60 s).
+BUSY_TIMEOUT_MS = 15000
 
 
 def utcnow() -> datetime:
@@ -88,7 +91,7 @@ def _sqlite_connect(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 
 from flask import g, make_response, render_template
 from flask_babel import gettext as _
@@ -63,6 +64,14 @@ def _describe(e: HTTPException) -> str | None:
     return e.description if e.description and e.description != default else None
 
 
+def is_lock_timeout(e: DBAPIError) -> bool:
+    """SQLite's "database is locked" (busy timeout), PostgreSQL's lock_timeout (55P03)."""
+    orig = getattr(e, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig):
+        return True
+    return getattr(orig, "sqlstate", None) == "55P03"
+
+
 def register(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -89,6 +98,13 @@ def register(app) -> None:
         db.session.rollback()
         # Flask-Login's template context loads the user from the database: don't, now.
         g._login_user = AnonymousUserMixin()
+        if is_lock_timeout(e):
+            # SQLite's busy timeout ran out while other requests held the write lock:
+            # nothing of this request was saved; the same click a moment later will work
+            log.warning("database busy: the write lock was not free in time")
+            return error_response(503, _("Many changes are being saved at this moment; nothing "
+                                         "was saved. Please try again."),
+                                  headers={"Retry-After": "2"}, plain=True)
         log.error("database error: %s", type(e).__name__)
         if isinstance(e, OperationalError) or getattr(e, "connection_invalidated", False):
             return error_response(503, _("The database cannot be reached; please try again shortly."),

@@ -1,0 +1,96 @@
+"""SQLite's write lock: a request that cannot get it within the busy timeout is refused with
+a clean 503 and Retry-After (page or htmx toast), nothing half-saved; the same click once
+the lock is free is recorded once. Read-only requests never wait for the lock."""
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from portal import db as portal_db
+from portal.extensions import db
+from tests import factories
+
+WORKLIST = "/followups/"
+
+
+@pytest.fixture
+def held_lock(app, monkeypatch):
+    """Another process holds SQLite's write lock; our connections wait only 200 ms."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    monkeypatch.setattr(portal_db, "BUSY_TIMEOUT_MS", 200)
+    db.session.remove()
+    db.engine.dispose()
+    holder = sqlite3.connect(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database,
+                             isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    released = []
+
+    def release():
+        holder.execute("ROLLBACK")
+        holder.close()
+        released.append(True)
+
+    yield release
+    if not released:
+        release()
+
+
+def task_id() -> int:
+    from portal.followups.models import Discharge, FollowUpRule, FollowUpTask, Patient
+    from portal.timeutil import local_today
+
+    ward = factories.ward("W01")
+    today = local_today()
+    rule = FollowUpRule(ward_id=ward.id, label="D+3", days_after=3, max_attempts=5)
+    patient = Patient(mrn="BUSY1", name="忙碌", phone="13800001111")
+    discharge = Discharge(patient=patient, ward_id=ward.id, discharged_on=today - timedelta(days=3))
+    db.session.add_all([rule, patient, discharge])
+    db.session.flush()
+    task = FollowUpTask(discharge_id=discharge.id, rule_id=rule.id, ward_id=ward.id, due_on=today,
+                        window_end=today + timedelta(days=2))
+    db.session.add(task)
+    db.session.commit()
+    return task.id
+
+
+@pytest.fixture
+def signed_in(app, client, login):
+    tid = task_id()
+    login("nurse", ward="W01")
+    client.get(WORKLIST)  # session and CSRF token settled before the lock is taken
+    db.session.commit()
+    return tid
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_write_that_cannot_get_the_lock_is_a_clean_503(client, signed_in, held_lock, htmx):
+    from portal.followups.models import CallAttempt
+
+    key = uuid.uuid4().hex
+    url = f"/followups/tasks/{signed_in}/attempts"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    resp = client.post(url, data={"outcome": "no_answer", "key": key}, htmx=htmx)
+    assert resp.status_code == 503
+    assert resp.headers["Retry-After"] == "2"
+    assert b"Traceback" not in resp.data
+    message = "nothing was saved. Please try again."
+    if htmx:
+        assert message in resp.headers["HX-Trigger"] and resp.headers["HX-Reswap"] == "none"
+    else:
+        assert message in resp.text
+    held_lock()
+    again = client.post(url, data={"outcome": "no_answer", "key": key}, htmx=htmx)
+    assert again.status_code in (200, 303)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(CallAttempt.id))
+                             .where(CallAttempt.idempotency_key == key)) == 1
+
+
+def test_reads_do_not_wait_for_the_write_lock(client, signed_in, held_lock):
+    assert client.get(WORKLIST).status_code == 200
