@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +12,6 @@ from sqlalchemy.engine import make_url
 
 from portal import db as portal_db
 from portal.extensions import db
-from tests import factories
 
 WORKLIST = "/followups/"
 
@@ -42,21 +40,11 @@ def held_lock(app, monkeypatch):
 
 
 def task_id() -> int:
-    from portal.followups.models import Discharge, FollowUpRule, FollowUpTask, Patient
-    from portal.timeutil import local_today
+    from tests.followups import factories as ff
 
-    ward = factories.ward("W01")
-    today = local_today()
-    rule = FollowUpRule(ward_id=ward.id, label="D+3", days_after=3, max_attempts=5)
-    patient = Patient(mrn="BUSY1", name="忙碌", phone="13800001111")
-    discharge = Discharge(patient=patient, ward_id=ward.id, discharged_on=today - timedelta(days=3))
-    db.session.add_all([rule, patient, discharge])
-    db.session.flush()
-    task = FollowUpTask(discharge_id=discharge.id, rule_id=rule.id, ward_id=ward.id, due_on=today,
-                        window_end=today + timedelta(days=2))
-    db.session.add(task)
+    tid = ff.task("W01").id
     db.session.commit()
-    return task.id
+    return tid
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,25 +23,10 @@ CONSISTENT = ("SELECT count(*) FROM followup_tasks t WHERE t.attempts <> "
 
 
 def tasks(n: int) -> list[int]:
-    from portal.followups.models import Discharge, FollowUpRule, FollowUpTask, Patient
-    from portal.timeutil import local_today
+    from tests.followups import factories as ff
 
-    ward = factories.ward("W01")
-    today = local_today()
-    rule = FollowUpRule(ward_id=ward.id, label="D+3", days_after=3, max_attempts=1_000_000)
-    db.session.add(rule)
-    ids = []
-    for i in range(n):
-        patient = Patient(mrn=f"BK{i}", name=f"备份{i}", phone="13800001111")
-        discharge = Discharge(patient=patient, ward_id=ward.id,
-                              discharged_on=today - timedelta(days=3))
-        db.session.add_all([patient, discharge])
-        db.session.flush()
-        task = FollowUpTask(discharge_id=discharge.id, rule_id=rule.id, ward_id=ward.id,
-                            due_on=today, window_end=today + timedelta(days=30))
-        db.session.add(task)
-        db.session.flush()
-        ids.append(task.id)
+    rule = ff.rule("W01", max_attempts=1_000_000)
+    ids = [ff.task("W01", rule_=rule).id for _ in range(n)]
     db.session.commit()
     return ids
 
