@@ -85,6 +85,27 @@ def measured_phase(result: dict, prefix: str, server, clients, homes, traffic, r
     return stats
 
 
+def print_profile(directory: str, workers: int, top: int = 30) -> None:
+    import io
+    import pstats
+
+    files: list[str] = []
+    deadline = time.time() + 30  # each worker merges its requests' profiles as it exits
+    while time.time() < deadline:
+        files = sorted(str(p) for p in Path(directory).glob("worker-*.prof"))
+        if len(files) >= workers:
+            break
+        time.sleep(0.5)
+    if not files:
+        log("no profile written (did the workers exit cleanly?)")
+        return
+    out = io.StringIO()
+    stats = pstats.Stats(*files, stream=out)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    log(out.getvalue())
+
+
 def client_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -102,6 +123,9 @@ def main() -> None:
     parser.add_argument("--kill-worker", action="store_true")
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument("--no-floor", action="store_true", help="skip the calls/floor phases")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="cProfile the portal's call-logging requests (gunicorn.conf.py "
+                             "hooks); prints the top functions and leaves DIR/worker-*.prof")
     args = parser.parse_args()
     if args.restart_postgres and args.database != "postgresql":
         parser.error("--restart-postgres needs --database postgresql")
@@ -117,7 +141,11 @@ def main() -> None:
         if "call" not in endpoints:
             log("the portal has no followups.log_attempt endpoint yet: no call-logging figures")
         port = free_port()
-        portal = start_gunicorn("wsgi:app", db.url, port, args.workers)
+        profiling = ({"GUNICORN_PROFILE_DIR": str(Path(args.profile).resolve()),
+                      "GUNICORN_PROFILE_PATH": r"/attempts$"} if args.profile else None)
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+        portal = start_gunicorn("wsgi:app", db.url, port, args.workers, env=profiling)
         procs.append(portal)
         log(f"gunicorn on 127.0.0.1:{port}; signing in {args.clients} nurses ...")
         clients, homes = [], []
@@ -207,6 +235,8 @@ def main() -> None:
         for c in clients:
             c.close()
         stop(portal)
+        if args.profile:
+            print_profile(args.profile, args.workers)
 
         if compare:
             from benchmarks import floor_app
