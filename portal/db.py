@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from flask import g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -101,6 +101,14 @@ def _sqlite_connect(dbapi_connection, connection_record):
 def _remember_commit(conn):
     if has_request_context():
         g._db_committed = True
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_saved(session):
+    """The request's change is stored (the COMMIT succeeded): portal/errors.py then tells the
+    user not to send the form again when reading for the answer fails."""
+    if has_request_context() and request.method not in SAFE_METHODS:
+        g._db_saved = True
 
 
 @event.listens_for(Engine, "begin")

@@ -98,6 +98,14 @@ def register(app) -> None:
         db.session.rollback()
         # Flask-Login's template context loads the user from the database: don't, now.
         g._login_user = AnonymousUserMixin()
+        unreachable = isinstance(e, OperationalError) or getattr(e, "connection_invalidated", False)
+        if (unreachable or is_lock_timeout(e)) and g.get("_db_saved"):
+            # the change was committed; only reading for the answer failed: sending the form
+            # again would file it twice (e.g. a complaint, which has no idempotency key)
+            log.error("database error after the commit: %s", type(e).__name__)
+            return error_response(503, _("Your change was saved, but the page cannot be shown "
+                                         "right now. Do not send it again; reload the page in "
+                                         "a moment."), headers={"Retry-After": "5"}, plain=True)
         if is_lock_timeout(e):
             # SQLite's busy timeout ran out while other requests held the write lock:
             # nothing of this request was saved; the same click a moment later will work
@@ -106,7 +114,7 @@ def register(app) -> None:
                                          "was saved. Please try again."),
                                   headers={"Retry-After": "2"}, plain=True)
         log.error("database error: %s", type(e).__name__)
-        if isinstance(e, OperationalError) or getattr(e, "connection_invalidated", False):
+        if unreachable:
             return error_response(503, _("The database cannot be reached; please try again shortly."),
                                   headers={"Retry-After": "5"}, plain=True)
         return error_response(500)
