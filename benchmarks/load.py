@@ -7,15 +7,21 @@
 
 Steps: a fresh database (SQLite file, or a new PostgreSQL database), `flask db upgrade`,
 `flask demo-data --discharges N`, then one nurse account per client (one scrypt hash for all)
-and pending follow-up tasks in each nurse's ward. Gunicorn serves the portal (gunicorn.conf.py
-when present, with 4 workers and a free port). Every client signs in, then the clients share a
+and pending follow-up tasks in each nurse's ward. Gunicorn serves the portal (gunicorn.conf.py,
+with 4 workers and a free port). Every client signs in, then the clients share a
 bounded number of requests of mixed traffic:
   call       POST a call attempt (outcome "no answer", a fresh idempotency key) — the write
   worklist   GET the worklist;  dashboard  GET a dashboard the nurse may open;
   complaint  file a complaint through the form the complaints page shows (when present).
-Then the same clients log calls only (phase "calls"), and post to a minimal Flask app in the
-same gunicorn setup that inserts one row (benchmarks/floor_app.py, phase "floor"):
-ratio = calls throughput / floor throughput.
+Then the same clients log calls only (phase "calls"), and post to a minimal Flask app that
+inserts one row (benchmarks/floor_app.py, phase "floor"), served with every setting of
+gunicorn.conf.py and the portal's database listeners, driven by the same client code:
+ratio = calls throughput / floor throughput. The machine may be shared, so each phase also
+prints the server's CPU per request (master and workers, from /proc) and the client's CPU as
+a share of one core (the client is one Python process; near 100 it would be the bottleneck):
+ratio_cpu = floor CPU per request / call CPU per request, which other load changes least.
+--profile DIR profiles the call-logging requests inside the gunicorn workers (cProfile, wall
+time: on SQLite it shows the wait for the write lock) and prints the top functions.
 
 Checks printed: 5xx count (must be 0), rows written vs acknowledged (every acknowledged
 idempotency key is in call_attempts, and the row delta equals the acknowledgements), tasks
