@@ -27,8 +27,12 @@ NAMING_CONVENTION = {
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # How long a SQLite connection waits for the write lock before "database is locked" (a 503
-# with Retry-After, portal/errors.py). Under gunicorn.conf.py's timeout (60 s).
-BUSY_TIMEOUT_MS = 15000
+# with Retry-After, portal/errors.py). gunicorn.conf.py allows 4 workers x 4 threads = 16
+# writers in flight; on a loaded 2-core host a call-logging transaction holds the lock for up
+# to ~1 s wall time, and SQLite's busy handler polls (every 100 ms once it has waited a
+# while), so it is not first-come first-served: load.py measured p99 waits of 11 s and a few
+# timeouts at 15 s. 30 s stays under gunicorn's 60 s worker timeout.
+BUSY_TIMEOUT_MS = 30000
 
 
 def utcnow() -> datetime:
