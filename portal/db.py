@@ -9,6 +9,8 @@ and read-only requests with a deferred BEGIN so readers never queue.
 """
 from __future__ import annotations
 
+import random
+import time
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
@@ -33,6 +35,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # while), so it is not first-come first-served: load.py measured p99 waits of 11 s and a few
 # timeouts at 15 s. 30 s stays under gunicorn's 60 s worker timeout.
 BUSY_TIMEOUT_MS = 30000
+POLL_MS = 10  # how long one try at the write lock waits (SQLite polls 1, 2, 5 ms inside)
 
 
 def utcnow() -> datetime:
@@ -119,4 +122,35 @@ def _remember_saved(session):
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+    if wants_write_lock():
+        _begin_immediate(conn.connection.dbapi_connection)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(dbapi_connection) -> None:
+    """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for the write lock in short turns.
+
+    SQLite's own busy handler sleeps longer and longer (100 ms per try after a while), so a
+    writer that has waited long tries rarely and loses the lock, again and again, to writers
+    that have just arrived: under load a few waited over 30 s while most waited none. Here
+    every waiter tries about every POLL_MS, so the lock goes to a waiter roughly at random
+    and nobody waits much longer than the queue in front of it.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    dbapi_connection.execute(f"PRAGMA busy_timeout={POLL_MS}")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if "database is locked" not in str(e) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, e) from None
+            time.sleep(random.uniform(0, POLL_MS / 2000))  # jitter: no lockstep retries
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
