@@ -5,7 +5,9 @@ sqlite3 module starts transactions lazily with a plain BEGIN, which lets two
 writers both read and then fail with "database is locked" when they try to
 write; we take over transaction control and start write transactions with
 BEGIN IMMEDIATE (requests whose method may change state, CLI commands),
-and read-only requests with a deferred BEGIN so readers never queue.
+and read-only requests with a deferred BEGIN so readers never queue. A writer waits for the
+lock in short turns (`_begin_immediate`) and, after BUSY_TIMEOUT_MS, gets "database is
+locked": a 503 with Retry-After (portal/errors.py), never a 500.
 """
 from __future__ import annotations
 
