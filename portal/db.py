@@ -30,12 +30,10 @@ NAMING_CONVENTION = {
 }
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# How long a SQLite connection waits for the write lock before "database is locked" (a 503
-# with Retry-After, portal/errors.py). gunicorn.conf.py allows 4 workers x 4 threads = 16
-# writers in flight; on a loaded 2-core host a call-logging transaction holds the lock for up
-# to ~1 s wall time, and SQLite's busy handler polls (every 100 ms once it has waited a
-# while), so it is not first-come first-served: load.py measured p99 waits of 11 s and a few
-# timeouts at 15 s. 30 s stays under gunicorn's 60 s worker timeout.
+# How long a writer waits for SQLite's write lock before "database is locked" (a 503 with
+# Retry-After, portal/errors.py). gunicorn.conf.py allows 4 workers x 4 threads = 16 writers
+# in flight; on a loaded 2-core host one call-logging transaction holds the lock up to ~1 s
+# wall time. 30 s stays under gunicorn's 60 s worker timeout.
 BUSY_TIMEOUT_MS = 30000
 POLL_MS = 10  # how long one try at the write lock waits (SQLite polls 1, 2, 5 ms inside)
 
