@@ -25,7 +25,7 @@ def held_lock(app, monkeypatch):
     db.session.remove()
     db.engine.dispose()
     holder = sqlite3.connect(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database,
-                             isolation_level=None)
+                             isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     released = []
 
@@ -82,3 +82,31 @@ def test_write_that_cannot_get_the_lock_is_a_clean_503(client, signed_in, held_l
 
 def test_reads_do_not_wait_for_the_write_lock(client, signed_in, held_lock):
     assert client.get(WORKLIST).status_code == 200
+
+
+def test_writer_gets_the_lock_once_it_is_released(app, client, signed_in, held_lock, monkeypatch):
+    """The writer keeps trying in short turns: released while it waits, the call is saved."""
+    import threading
+
+    from portal.followups.models import CallAttempt
+
+    monkeypatch.setattr(portal_db, "BUSY_TIMEOUT_MS", 60000)
+    db.session.remove()
+    db.engine.dispose()
+    tries = []
+    real = portal_db._begin_immediate
+
+    def counting(dbapi_connection):
+        tries.append(1)
+        if len(tries) == 1:  # let the holder go only once the writer is waiting
+            threading.Timer(0.3, held_lock).start()
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(portal_db, "_begin_immediate", counting)
+    key = uuid.uuid4().hex
+    resp = client.post(f"/followups/tasks/{signed_in}/attempts",
+                       data={"outcome": "no_answer", "key": key}, htmx=True)
+    assert resp.status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(CallAttempt.id))
+                             .where(CallAttempt.idempotency_key == key)) == 1
