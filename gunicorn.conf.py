@@ -72,3 +72,39 @@ def post_fork(server, worker):
 
     with wsgi.app.app_context():
         db.engine.dispose(close=False)
+
+
+# --- optional profiling (benchmarks/load.py --profile DIR): GUNICORN_PROFILE_DIR=DIR profiles
+# every request whose path matches GUNICORN_PROFILE_PATH (a regular expression) with cProfile
+# in the thread serving it, and each worker writes DIR/worker-<pid>.prof when it exits.
+# Off by default; never in production.
+if os.environ.get("GUNICORN_PROFILE_DIR"):
+    import cProfile
+    import re
+    import threading
+
+    _profile_path = re.compile(os.environ.get("GUNICORN_PROFILE_PATH", ".*"))
+    _profile_local = threading.local()
+    _profiles: list = []
+
+    def pre_request(worker, req):
+        if _profile_path.search(req.path):
+            _profile_local.profile = cProfile.Profile()
+            _profile_local.profile.enable()
+
+    def post_request(worker, req, environ, resp):
+        profile = getattr(_profile_local, "profile", None)
+        if profile is not None:
+            profile.disable()
+            _profiles.append(profile)
+            _profile_local.profile = None
+
+    def worker_exit(server, worker):
+        import pstats
+
+        if _profiles:
+            stats = pstats.Stats(_profiles[0])
+            for profile in _profiles[1:]:
+                stats.add(profile)
+            stats.dump_stats(os.path.join(os.environ["GUNICORN_PROFILE_DIR"],
+                                          f"worker-{os.getpid()}.prof"))

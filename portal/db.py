@@ -5,16 +5,20 @@ sqlite3 module starts transactions lazily with a plain BEGIN, which lets two
 writers both read and then fail with "database is locked" when they try to
 write; we take over transaction control and start write transactions with
 BEGIN IMMEDIATE (requests whose method may change state, CLI commands),
-and read-only requests with a deferred BEGIN so readers never queue.
+and read-only requests with a deferred BEGIN so readers never queue. A writer waits for the
+lock in short turns (`_begin_immediate`) and, after BUSY_TIMEOUT_MS, gets "database is
+locked": a 503 with Retry-After (portal/errors.py), never a 500.
 """
 from __future__ import annotations
 
+import random
+import time
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -26,6 +30,12 @@ NAMING_CONVENTION = {
 }
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a writer waits for SQLite's write lock before "database is locked" (a 503 with
+# Retry-After, portal/errors.py). gunicorn.conf.py allows 4 workers x 4 threads = 16 writers
+# in flight; on a loaded 2-core host one call-logging transaction holds the lock up to ~1 s
+# wall time. 30 s stays under gunicorn's 60 s worker timeout.
+BUSY_TIMEOUT_MS = 30000
+POLL_MS = 10  # how long one try at the write lock waits (SQLite polls 1, 2, 5 ms inside)
 
 
 def utcnow() -> datetime:
@@ -88,7 +98,7 @@ def _sqlite_connect(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
@@ -100,11 +110,50 @@ def _remember_commit(conn):
         g._db_committed = True
 
 
+@event.listens_for(Session, "after_commit")
+def _remember_saved(session):
+    """The request's change is stored (the COMMIT succeeded): portal/errors.py then tells the
+    user not to send the form again when reading for the answer fails."""
+    if has_request_context() and request.method not in SAFE_METHODS:
+        g._db_saved = True
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+    if wants_write_lock():
+        _begin_immediate(conn.connection.dbapi_connection)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(dbapi_connection) -> None:
+    """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for the write lock in short turns.
+
+    SQLite's own busy handler sleeps longer and longer (100 ms per try after a while), so a
+    writer that has waited long tries rarely and loses the lock, again and again, to writers
+    that have just arrived: under load a few waited over 30 s while most waited none. Here
+    every waiter tries about every POLL_MS, so the lock goes to a waiter roughly at random
+    and nobody waits much longer than the queue in front of it.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    dbapi_connection.execute(f"PRAGMA busy_timeout={POLL_MS}")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if "database is locked" not in str(e) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, e) from None
+            time.sleep(random.uniform(0, POLL_MS / 2000))  # jitter: no lockstep retries
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
 
 
 def commit_keeping_state(session) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 
 from flask import g, make_response, render_template
 from flask_babel import gettext as _
@@ -63,6 +64,14 @@ def _describe(e: HTTPException) -> str | None:
     return e.description if e.description and e.description != default else None
 
 
+def is_lock_timeout(e: DBAPIError) -> bool:
+    """SQLite's "database is locked" (busy timeout), PostgreSQL's lock_timeout (55P03)."""
+    orig = getattr(e, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig):
+        return True
+    return getattr(orig, "sqlstate", None) == "55P03"
+
+
 def register(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -89,8 +98,23 @@ def register(app) -> None:
         db.session.rollback()
         # Flask-Login's template context loads the user from the database: don't, now.
         g._login_user = AnonymousUserMixin()
+        unreachable = isinstance(e, OperationalError) or getattr(e, "connection_invalidated", False)
+        if (unreachable or is_lock_timeout(e)) and g.get("_db_saved"):
+            # the change was committed; only reading for the answer failed: sending the form
+            # again would file it twice (e.g. a complaint, which has no idempotency key)
+            log.error("database error after the commit: %s", type(e).__name__)
+            return error_response(503, _("Your change was saved, but the page cannot be shown "
+                                         "right now. Do not send it again; reload the page in "
+                                         "a moment."), headers={"Retry-After": "5"}, plain=True)
+        if is_lock_timeout(e):
+            # SQLite's busy timeout ran out while other requests held the write lock:
+            # nothing of this request was saved; the same click a moment later will work
+            log.warning("database busy: the write lock was not free in time")
+            return error_response(503, _("Many changes are being saved at this moment; nothing "
+                                         "was saved. Please try again."),
+                                  headers={"Retry-After": "2"}, plain=True)
         log.error("database error: %s", type(e).__name__)
-        if isinstance(e, OperationalError) or getattr(e, "connection_invalidated", False):
+        if unreachable:
             return error_response(503, _("The database cannot be reached; please try again shortly."),
                                   headers={"Retry-After": "5"}, plain=True)
         return error_response(500)

@@ -19,6 +19,7 @@ CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 @pytest.fixture
 def conf(monkeypatch):
     monkeypatch.setenv("GUNICORN_WORKERS", "3")
+    monkeypatch.delenv("GUNICORN_PROFILE_DIR", raising=False)
     logger = logging.getLogger("portal")
     saved = (list(logger.handlers), logger.level, logger.propagate)
     try:
@@ -68,3 +69,20 @@ def test_post_fork_disposes_the_engine(conf, app, monkeypatch):
     monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=app))
     conf["post_fork"](server=None, worker=None)
     assert engine.pool.checkedin() == 0
+
+
+def test_profiling_hooks_only_when_asked(conf, monkeypatch, tmp_path):
+    import pstats
+
+    assert "pre_request" not in conf and "worker_exit" not in conf
+    monkeypatch.setenv("GUNICORN_PROFILE_DIR", str(tmp_path))
+    monkeypatch.setenv("GUNICORN_PROFILE_PATH", r"/attempts$")
+    conf = runpy.run_path(str(CONF))  # the fixture restores the logger afterwards
+    for path in ("/followups/tasks/1/attempts", "/followups/"):
+        req = types.SimpleNamespace(path=path)
+        conf["pre_request"](None, req)
+        sorted(range(1000), key=lambda x: -x)
+        conf["post_request"](None, req, {}, None)
+    conf["worker_exit"](None, None)
+    (written,) = tmp_path.glob("worker-*.prof")
+    assert pstats.Stats(str(written)).total_calls > 0

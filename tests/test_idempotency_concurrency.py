@@ -117,3 +117,51 @@ def test_different_keys_at_once_are_all_recorded(app, task):
     written = db.session.scalar(select(func.count(CallAttempt.id)).where(CallAttempt.task_id == task))
     assert written == ok  # every acknowledged attempt is stored, nothing else
     assert db.session.get(FollowUpTask, task).attempts == written
+
+
+def test_concurrent_edits_of_one_case_one_wins_the_rest_get_409(app):
+    """Many people save the same complaint, loaded at the same version, at the same moment:
+    exactly one save is kept; every other one is refused with 409 (nothing overwritten,
+    no 500), on SQLite (writers queue) and PostgreSQL (row lock, then the version check)."""
+    from portal.complaints.models import Complaint
+    from tests.complaints import factories as cf
+
+    quality = [factories.user("quality") for _ in range(3)]
+    case = cf.case(quality[0])
+    ward_id = factories.ward("W01").id
+    db.session.commit()
+    case_id, loaded = case.id, case.version
+    clients = []
+    for i in range(CLIENTS):
+        client = app.test_client()
+        sign_in_session(client, quality[i % len(quality)])
+        client.csrf_token()
+        clients.append(client)
+    db.session.commit()
+    barrier = threading.Barrier(CLIENTS)
+    results, errors = {}, []
+
+    def save(i, client):
+        try:
+            barrier.wait(timeout=30)
+            resp = client.post(f"/complaints/{case_id}/edit", htmx=True, data={
+                "version": loaded, "description": f"saved by client {i}", "source": "telephone",
+                "severity": "low", "ward_ids": [ward_id]})
+            results[i] = resp.status_code
+        except Exception as e:
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=save, args=(i, c)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(results) == CLIENTS
+    winners = [i for i, status in results.items() if status in (200, 204, 303)]
+    assert len(winners) == 1, results
+    assert sorted(s for i, s in results.items() if i not in winners) == [409] * (CLIENTS - 1)
+    db.session.expire_all()
+    saved = db.session.get(Complaint, case_id)
+    assert saved.description == f"saved by client {winners[0]}"
+    assert saved.version > loaded

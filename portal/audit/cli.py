@@ -12,7 +12,7 @@ def register_cli(app: Flask) -> None:
 @click.command("retention")
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; change nothing.")
 def retention(dry_run: bool):
-    """Delete audit entries and patients' phone numbers past their retention periods."""
+    """Delete audit entries; remove patients' phones and complainants' details; past their periods."""
     from portal.audit import retention as rules
 
     try:

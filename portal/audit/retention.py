@@ -8,6 +8,10 @@ Periods (settings, days; env PORTAL_<NAME> overrides):
 - RETENTION_CONTACT_DAYS (default 365): a patient's phone and phone2 are set to NULL (and
   contact_purged_at stamped) once every follow-up task of theirs is closed and the last
   closure is older than this.
+- RETENTION_COMPLAINANT_DAYS (default 365): a complaint, praise or suggestion closed or
+  withdrawn longer ago than this loses the complainant's name and phone (set to ""), and its
+  case history loses the old and new values of changes to them. The case itself (category,
+  wards, description, causes, actions, deadlines) stays for the statistics.
 Other audit entries (user and ward changes, retention runs ...) are kept.
 
 An action pattern ending in "." matches every action with that prefix ("login." matches
@@ -36,6 +40,7 @@ DEFAULTS = {
     "RETENTION_SECURITY_DAYS": MIN_SECURITY_DAYS,
     "RETENTION_ACCESS_DAYS": MIN_ACCESS_DAYS,
     "RETENTION_CONTACT_DAYS": 365,
+    "RETENTION_COMPLAINANT_DAYS": 365,
     "RETENTION_SECURITY_ACTIONS": ("login.", "logout"),
     "RETENTION_ACCESS_ACTIONS": ("patient.phone_revealed", "patient.viewed", "export."),
 }
@@ -51,13 +56,15 @@ class Result:
     security_entries: int = 0
     access_entries: int = 0
     patient_contacts: int = 0
+    complainant_contacts: int = 0
     dry_run: bool = False
 
     def summary(self) -> str:
         verb = "would remove" if self.dry_run else "removed"
         return (f"{verb}: {self.security_entries} security audit entries, "
                 f"{self.access_entries} personal-data access entries, "
-                f"contact details of {self.patient_contacts} patients")
+                f"contact details of {self.patient_contacts} patients, "
+                f"complainant details of {self.complainant_contacts} closed cases")
 
 
 def setting(name: str):
@@ -72,13 +79,17 @@ def setting(name: str):
 def periods() -> dict:
     security, access = setting("RETENTION_SECURITY_DAYS"), setting("RETENTION_ACCESS_DAYS")
     contact = setting("RETENTION_CONTACT_DAYS")
+    complainant = setting("RETENTION_COMPLAINANT_DAYS")
     if security < MIN_SECURITY_DAYS:
         raise RetentionError(f"RETENTION_SECURITY_DAYS must be at least {MIN_SECURITY_DAYS}")
     if access < MIN_ACCESS_DAYS:
         raise RetentionError(f"RETENTION_ACCESS_DAYS must be at least {MIN_ACCESS_DAYS}")
     if contact < 0:
         raise RetentionError("RETENTION_CONTACT_DAYS must not be negative")
-    return {"security": security, "access": access, "contact": contact}
+    if complainant < 0:
+        raise RetentionError("RETENTION_COMPLAINANT_DAYS must not be negative")
+    return {"security": security, "access": access, "contact": contact,
+            "complainant": complainant}
 
 
 def _matches(patterns):
@@ -109,6 +120,45 @@ def _purgeable_patients(days: int, now):
     )
 
 
+COMPLAINANT_FIELDS = ("complainant_name", "complainant_phone")
+
+
+def _purgeable_complaints(days: int, now):
+    """Closed or withdrawn cases, closed longer ago than days, with a complainant's details
+    left on the case or in its history."""
+    from portal.complaints.models import Complaint, ComplaintEvent
+    from portal.complaints.workflow import CLOSED_STATES
+
+    in_history = (select(ComplaintEvent.id)
+                  .where(ComplaintEvent.complaint_id == Complaint.id,
+                         ComplaintEvent.field.in_(COMPLAINANT_FIELDS),
+                         or_(ComplaintEvent.old_value != "", ComplaintEvent.new_value != "")))
+    return select(Complaint.id).where(
+        Complaint.state.in_(CLOSED_STATES),
+        Complaint.closed_at < now - timedelta(days=days),
+        or_(Complaint.complainant_name != "", Complaint.complainant_phone != "", exists(in_history)),
+    )
+
+
+def _purge_complaints(cases) -> int:
+    from portal.complaints.models import Complaint, ComplaintEvent
+
+    ids = list(db.session.scalars(cases))
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        chunk = ids[start:start + 500]
+        db.session.execute(
+            update(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id.in_(chunk),
+                   ComplaintEvent.field.in_(COMPLAINANT_FIELDS))
+            .values(old_value="", new_value="").execution_options(synchronize_session=False))
+        # a new version: a form still open on the old one is refused (409), not replayed
+        db.session.execute(
+            update(Complaint).where(Complaint.id.in_(chunk))
+            .values(complainant_name="", complainant_phone="", version=Complaint.version + 1)
+            .execution_options(synchronize_session=False))
+    return len(ids)
+
+
 def _count(where) -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEntry).where(*where))
 
@@ -136,12 +186,15 @@ def run(dry_run: bool = False) -> Result:
     security = _expired_entries(setting("RETENTION_SECURITY_ACTIONS"), days["security"], now)
     access = _expired_entries(setting("RETENTION_ACCESS_ACTIONS"), days["access"], now)
     patients = _purgeable_patients(days["contact"], now)
+    cases = _purgeable_complaints(days["complainant"], now)
     result = Result(dry_run=dry_run)
     if dry_run:
         result.security_entries = _count(security)
         result.access_entries = _count(access)
         result.patient_contacts = db.session.scalar(
             select(func.count()).select_from(patients.subquery()))
+        result.complainant_contacts = db.session.scalar(
+            select(func.count()).select_from(cases.subquery()))
         db.session.rollback()
         return result
     try:
@@ -155,6 +208,7 @@ def run(dry_run: bool = False) -> Result:
             update(Patient).where(Patient.id.in_(patients))
             .values(phone=None, phone2=None, contact_purged_at=now)
             .execution_options(synchronize_session=False)).rowcount
+        result.complainant_contacts = _purge_complaints(cases)
         detail = {k: v for k, v in asdict(result).items() if k != "dry_run"}
         audit.record("retention.run", object_type="retention", **detail,
                      periods_days=days)

@@ -95,10 +95,12 @@ def new():
             case = services.file_case(_intake(form, prefill), user)
             if review_id:
                 _review_filed(review_id, case, user)
+            db.session.flush()
+            case_id, reference = case.id, case.reference  # no reading after the commit
             db.session.commit()
-            toast(_("Filed as %(ref)s.", ref=case.reference))
+            toast(_("Filed as %(ref)s.", ref=reference))
             trigger("complaint-changed")
-            return redirect_after_post(url_for("complaints.detail", case_id=case.id))
+            return redirect_after_post(url_for("complaints.detail", case_id=case_id))
         status = 422
     return render("complaints/new.html", "complaints/_new_form.html", status=status, form=form,
                   patient=prefill.get("patient"), review_id=review_id)
