@@ -65,11 +65,13 @@ def _describe(e: HTTPException) -> str | None:
 
 
 def is_lock_timeout(e: DBAPIError) -> bool:
-    """SQLite's "database is locked" (busy timeout), PostgreSQL's lock_timeout (55P03)."""
+    """SQLite's "database is locked" (busy timeout); PostgreSQL's lock_timeout (55P03), and a
+    deadlock (40P01) or serialization failure (40001), where PostgreSQL rolled this request
+    back so that a concurrent one could go on: nothing was saved, the same click works again."""
     orig = getattr(e, "orig", None)
     if isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig):
         return True
-    return getattr(orig, "sqlstate", None) == "55P03"
+    return getattr(orig, "sqlstate", None) in ("55P03", "40P01", "40001")
 
 
 def register(app) -> None:

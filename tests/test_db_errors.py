@@ -58,3 +58,21 @@ def test_database_error_says_whether_the_change_was_saved(client, login, routes,
     assert ("Your change was saved" in text) is saved
     assert ("cannot be reached" in text) is (not saved)
     assert "Traceback" not in resp.text
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def test_deadlock_is_a_retryable_503_not_a_500(app, client, login):
+    @app.route("/t/deadlock", methods=["POST"])
+    @allow("nurse")
+    def deadlock():
+        audit.record("test.deadlock")
+        db.session.flush()
+        raise OperationalError("UPDATE ...", {}, _Deadlock("deadlock detected"))
+
+    login("nurse")
+    resp = client.post("/t/deadlock")
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
+    assert "本次未保存" in resp.get_data(as_text=True)  # "nothing was saved" (zh default)
