@@ -52,9 +52,12 @@ def demo_data(discharges: int, seed: int, if_empty: bool):
         return
     rng = random.Random(seed)
     options = {"discharges": discharges, "seed": seed}
-    for module in feature_modules("demo"):
-        module.generate(rng, options)
-        db.session.commit()
+    from portal.dashboard.summary_events import deferred
+
+    with deferred(db.session):  # the dashboard summaries: one rebuild at the end
+        for module in feature_modules("demo"):
+            module.generate(rng, options)
+            db.session.commit()
     from portal.auth.demo import DEMO_PASSWORD, DEMO_USERS
 
     click.echo(f"Demo accounts (password {DEMO_PASSWORD}):")

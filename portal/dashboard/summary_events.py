@@ -8,13 +8,33 @@ flush or before commit. A rollback forgets the pending keys.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from portal.followups.models import Discharge, FollowUpTask
 
 PENDING = "summary_pending"
+DEFERRED = "summary_deferred"
 EXPAND_CHUNK = 2000
+
+
+@contextmanager
+def deferred(session):
+    """Bulk loading (demo data): no recompute per flush, one rebuild of every summary at the
+    end. Recomputing the keys of every chunk re-reads the rows of the chunks before it, so a
+    million rows loaded in chunks would cost time quadratic in their number."""
+    session.info[DEFERRED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(DEFERRED, None)
+        session.info.pop(PENDING, None)
+    from portal.dashboard import summaries
+
+    summaries.rebuild(session.connection())
+    session.commit()
 
 
 def _pending(session) -> dict:
@@ -123,7 +143,7 @@ def process(session) -> None:
     from portal.dashboard import summaries
 
     pending = session.info.pop(PENDING, None)
-    if not pending or not any(pending.values()):
+    if not pending or not any(pending.values()) or session.info.get(DEFERRED):
         return
     conn = session.connection()
     _expand(conn, pending)

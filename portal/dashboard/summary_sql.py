@@ -56,12 +56,20 @@ def followup_rows(conn, ward_ids, lo, hi):
     # status IN (...) rather than != 'cancelled': with it SQLite reads a few days of one ward
     # through (ward_id, status, due_on) instead of those days of every ward (20x the rows)
     in_scope = lambda X: and_(X.kind == "ward", X.status.in_(COUNTED))  # noqa: E731
-    earlier = and_(P.discharge_id == T.discharge_id, P.ward_id == T.ward_id, in_scope(P),
+    earlier = and_(P.ward_id == T.ward_id, in_scope(P),
                    or_(P.due_on < T.due_on, and_(P.due_on == T.due_on, P.id < T.id)))
     none = literal(NO_PREVIOUS, Date)
-    prev_any = func.coalesce(select(func.max(P.due_on)).where(earlier).scalar_subquery(), none)
-    prev_att = func.coalesce(select(func.max(P.due_on)).where(earlier, P.attempts > 0)
-                             .scalar_subquery(), none)
+
+    def previous(*conditions):
+        # The discharge's latest earlier task: the only WHERE term is the discharge (its two
+        # or three tasks, through ix_followup_tasks_discharge_id); the other conditions sit in
+        # the CASE, so no planner (SQLite without ANALYZE statistics did) reads every task of
+        # the ward through (ward, kind, status) for each task instead: quadratic in the table.
+        return func.coalesce(select(func.max(case((and_(earlier, *conditions), P.due_on))))
+                             .where(P.discharge_id == T.discharge_id).scalar_subquery(), none)
+
+    prev_any = previous()
+    prev_att = previous(P.attempts > 0)
     attempted = T.attempts > 0
     tasks = select(T.ward_id.label("ward_id"), T.due_on.label("day"),
                    prev_any.label("prev_any"),
