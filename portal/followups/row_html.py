@@ -24,6 +24,7 @@ from portal.followups.worklist import age_at
 from portal.privacy import mask_phone
 from portal.templating import local_datetime
 
+
 def _e(value) -> str:
     """escape(value) as a str: the same characters replaced the same way, without the Markup
     object per call. Markup and other objects with __html__ go through escape() itself."""
