@@ -55,6 +55,16 @@ def url_pattern(endpoint: str, arg: str) -> str:
     return pattern
 
 
+def endpoint_url(endpoint: str) -> str:
+    """url_for(endpoint) of an endpoint without arguments, built once per application and
+    script root (see url_pattern)."""
+    cached = current_app.extensions.setdefault("url_patterns", {})
+    key = (endpoint, None, request.script_root)
+    if (url := cached.get(key)) is None:
+        url = cached[key] = url_for(endpoint)
+    return url
+
+
 def table_region() -> Markup:
     """Attributes for a sideways-scrolling table wrapper: keyboard users can focus and scroll it."""
     return Markup('tabindex="0" role="region" aria-label="%s"') % _("Scrollable table")

@@ -20,7 +20,7 @@ from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
 from portal.reports import list_columns
 from portal.reports.exports import export_response, wants_export
 from portal.surveys import phone as phone_survey
-from portal.templating import url_pattern
+from portal.templating import endpoint_url, url_pattern
 from portal.timeutil import local_today
 
 bp = Blueprint("followups", __name__)
@@ -32,19 +32,22 @@ WORKLIST_CHANGED = "worklist-changed"
 
 @bp.context_processor
 def _followup_context():
-    names, csrf, today = labels(), generate_csrf(), local_today()
-    return {"labels": names, "today": today, "csrf": csrf, "age_at": wl.age_at,
-            "html": RowHtml(names, _row_urls(), csrf, today, attempts.key_maker()),
+    names, csrf, today, urls = labels(), generate_csrf(), local_today(), _urls()
+    return {"labels": names, "today": today, "csrf": csrf, "age_at": wl.age_at, "urls": urls,
+            "html": RowHtml(names, urls, csrf, today, attempts.key_maker()),
             # "File as complaint" / "Record as praise" links, once the complaints feature exists
             "complaints_linked": ("complaints.new" in current_app.view_functions
                                   and may("complaints.new"))}
 
 
-def _row_urls() -> SimpleNamespace:
-    """The links of a worklist row as patterns, built once per request (templating.url_pattern)."""
+def _urls() -> SimpleNamespace:
+    """The worklist's links: a row's as patterns (templating.url_pattern), the list's and the
+    tab counts' as they are; each url_for runs once per application."""
     return SimpleNamespace(attempt=url_pattern("followups.log_attempt", "task_id"),
                            patient=url_pattern("followups.patient", "patient_id"),
-                           reveal=url_pattern("followups.reveal_phone", "patient_id"))
+                           reveal=url_pattern("followups.reveal_phone", "patient_id"),
+                           worklist=endpoint_url("followups.worklist"),
+                           counts=endpoint_url("followups.counts"))
 
 
 def _ward_filter(wards):
