@@ -24,13 +24,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from itertools import count
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.dashboard import summary_events
 from portal.extensions import db
 from portal.followups.models import RETRY_OUTCOMES, CallAttempt, FollowUpTask
 from portal.followups.services import get_task_or_404
@@ -43,6 +46,10 @@ AFTERNOON_SLOT = time(15, 0)
 MORNING_SLOT = time(9, 0)
 
 # outcome -> status when the call closes the task (retry outcomes are handled apart)
+ATTEMPTS, TASKS = CallAttempt.__table__, FollowUpTask.__table__
+# the task's columns a call changes
+TASK_FIELDS = ("attempts", "last_outcome", "status", "next_attempt_at", "completed_at", "version")
+
 CLOSING_STATUS = {
     "reached_patient": "completed",
     "reached_family": "completed",
@@ -118,22 +125,44 @@ class AttemptResult:
 
 
 def find_attempt(key: str) -> CallAttempt | None:
-    return db.session.scalar(select(CallAttempt).where(CallAttempt.idempotency_key == key))
+    """The attempt recorded with this idempotency key, if any (one indexed Core statement;
+    the ORM object is loaded only for a key that was used: a replay)."""
+    attempt_id = db.session.connection().execute(_find_statement(), {"key": key}).scalar()
+    return None if attempt_id is None else db.session.get(CallAttempt, attempt_id)
 
 
-def _apply(task: FollowUpTask, outcome: str, at: datetime) -> None:
-    task.attempts += 1
-    task.last_outcome = outcome
+@cache
+def _find_statement():
+    return select(ATTEMPTS.c.id).where(ATTEMPTS.c.idempotency_key == bindparam("key"))
+
+
+@cache
+def _insert_statement():
+    return insert(ATTEMPTS).returning(ATTEMPTS.c.id)
+
+
+@cache
+def _update_statement():
+    """The task after a call, if nobody changed it meanwhile (version_id_col by hand)."""
+    return (update(TASKS)
+            .where(TASKS.c.id == bindparam("task_id"), TASKS.c.version == bindparam("loaded"))
+            .values({TASKS.c[name]: bindparam(f"new_{name}") for name in TASK_FIELDS}))
+
+
+def _apply(task: FollowUpTask, outcome: str, at: datetime) -> dict:
+    """What the call changes on the task: {column: new value} (TASK_FIELDS)."""
+    new = {"attempts": task.attempts + 1, "last_outcome": outcome, "status": task.status,
+           "next_attempt_at": task.next_attempt_at, "completed_at": task.completed_at,
+           "version": task.version + 1}
     if outcome in RETRY_OUTCOMES:
         max_attempts = task.rule.max_attempts if task.rule else DEFAULT_MAX_ATTEMPTS
-        if task.attempts >= max_attempts:
-            task.status, task.next_attempt_at, task.completed_at = "lost", None, at
+        if new["attempts"] >= max_attempts:
+            new.update(status="lost", next_attempt_at=None, completed_at=at)
         else:
-            task.next_attempt_at = next_attempt_slot(at)
-        return
-    task.status = CLOSING_STATUS[outcome]
-    task.next_attempt_at = None
-    task.completed_at = at
+            new["next_attempt_at"] = next_attempt_slot(at)
+        return new
+    new.update(status=CLOSING_STATUS[outcome], next_attempt_at=None, completed_at=at)
+    return new
 
 
 def _replay(task: FollowUpTask, existing: CallAttempt, user) -> AttemptResult:
@@ -160,20 +189,23 @@ def record_attempt(task: FollowUpTask, user, *, outcome: str, key: str, version:
         raise TaskChanged(task)
     at = at or local_now()
     details = details or {}
-    attempt = CallAttempt(task_id=task.id, nurse_id=user.id, at=at, outcome=outcome,
-                          idempotency_key=key,
-                          answered_by={"reached_patient": "patient",
-                                       "reached_family": "family"}.get(outcome),
-                          health_status=details.get("health_status") or None,
-                          medication=details.get("medication") or None,
-                          concerns=details.get("concerns") or "",
-                          compliments=details.get("compliments") or "",
-                          notes=details.get("notes") or "")
-    _apply(task, outcome, at)
+    values = {"task_id": task.id, "nurse_id": user.id, "at": at, "outcome": outcome,
+              "idempotency_key": key,
+              "answered_by": {"reached_patient": "patient",
+                              "reached_family": "family"}.get(outcome),
+              "health_status": details.get("health_status") or None,
+              "medication": details.get("medication") or None,
+              "concerns": details.get("concerns") or "",
+              "compliments": details.get("compliments") or "",
+              "notes": details.get("notes") or ""}
+    new = _apply(task, outcome, at)
     task_id = task.id
+    # Two Core statements instead of the ORM's unit of work (which cost more than both of
+    # them together); the task is updated only at the version it was read at, like the ORM's
+    # version_id_col, and the session's objects are told what was written.
+    conn = db.session.connection()
     try:
-        db.session.add(attempt)
-        db.session.flush()
+        attempt_id = conn.execute(_insert_statement(), values).scalar_one()
     except IntegrityError:
         # the same key saved meanwhile by a parallel request for another task: return that one
         db.session.rollback()
@@ -181,10 +213,21 @@ def record_attempt(task: FollowUpTask, user, *, outcome: str, key: str, version:
         if existing is None:
             raise
         return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
-    except StaleDataError:
+    changed = conn.execute(_update_statement(), {
+        "task_id": task_id, "loaded": task.version,
+        **{f"new_{name}": new[name] for name in TASK_FIELDS}}).rowcount
+    if changed != 1:   # cannot happen while the row is locked; as the ORM would, roll back
         db.session.rollback()
         existing = find_attempt(key)
         if existing is not None:   # the parallel request was this same click
             return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
-        raise TaskChanged(get_task_or_404(task_id, user)) from None
+        raise TaskChanged(get_task_or_404(task_id, user))
+    for name in TASK_FIELDS:
+        set_committed_value(task, name, new[name])
+    # the dashboard summaries of the task's (ward, day), as the ORM flush would have noted them
+    summary_events.touch_rows(db.session, "followup_tasks", [
+        {"ward_id": task.ward_id, "due_on": task.due_on, "discharge_id": task.discharge_id}])
+    attempt = CallAttempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)   # persistent as if loaded: no INSERT at the next flush
+    db.session.add(attempt)
     return AttemptResult(task, attempt)
