@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.followups import attempts, services
 from portal.followups import worklist as wl
 from portal.followups.row_html import RowHtml
-from portal.followups.worklist_forms import AttemptForm, labels
+from portal.followups.worklist_forms import form_for_post, labels
 from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
 from portal.reports import list_columns
 from portal.reports.exports import export_response, wants_export
@@ -119,7 +119,7 @@ def log_attempt(task_id: int):
     user = current_user._get_current_object()
     # the one lookup of the task, its row locked: recording below needs the committed state
     task = services.get_task_or_404(task_id, user, for_update=True)
-    form = AttemptForm()
+    form = form_for_post(request.form)
     if not form.validate():
         return _task_response(task, form, status=422)
     version = int(form.version.data) if form.version.data else None

@@ -73,14 +73,33 @@ def labels() -> SimpleNamespace:
     return found
 
 
-class AttemptForm(FlaskForm):
-    """One attempt. `details=1` marks the posted call form of a reached call."""
+class OutcomeForm(FlaskForm):
+    """An outcome button of a worklist row: outcome, idempotency key, version (the call
+    logged most often). AttemptForm adds the call form's fields; `form_for_post()` picks."""
 
     outcome = SelectField(_l("Outcome"), choices=choices(OUTCOME_LABELS),
                           validators=[DataRequired()])
     key = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
     version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
     details = HiddenField()
+
+    @property
+    def is_call_form(self) -> bool:
+        return self.details.data == "1"
+
+    @property
+    def needs_call_form(self) -> bool:
+        """A reached outcome chosen in the row: show the call form before saving."""
+        return self.outcome.data in REACHED and not self.is_call_form
+
+    def detail_values(self) -> dict:
+        return {}
+
+
+class AttemptForm(OutcomeForm):
+    """One attempt with the call form's fields. `details=1` marks the posted call form of a
+    reached call."""
+
     health_status = RadioField(_l("Health status"), choices=choices(HEALTH_LABELS),
                                validators=[Optional()], validate_choice=True)
     medication = RadioField(_l("Medication taken as prescribed"),
@@ -91,15 +110,6 @@ class AttemptForm(FlaskForm):
                                 render_kw={"rows": 2, "maxlength": TEXT_MAX})
     notes = TextAreaField(_l("Notes"), validators=[Length(max=TEXT_MAX)],
                           render_kw={"rows": 2, "maxlength": TEXT_MAX})
-
-    @property
-    def is_call_form(self) -> bool:
-        return self.details.data == "1"
-
-    @property
-    def needs_call_form(self) -> bool:
-        """A reached outcome chosen in the row: show the call form before saving."""
-        return self.outcome.data in REACHED and not self.is_call_form
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -117,6 +127,15 @@ class AttemptForm(FlaskForm):
                 "concerns": (self.concerns.data or "").strip(),
                 "compliments": (self.compliments.data or "").strip(),
                 "notes": (self.notes.data or "").strip()}
+
+
+def form_for_post(formdata) -> OutcomeForm:
+    """The form of a posted call: the call form's whole AttemptForm when it is the call form
+    or it opens one (a reached outcome), else the row's OutcomeForm, which binds and validates
+    four fields instead of ten."""
+    if formdata.get("details") == "1" or formdata.get("outcome") in REACHED:
+        return AttemptForm()
+    return OutcomeForm()
 
 
 assert set(OUTCOME_LABELS) == set(OUTCOMES) and set(HEALTH_LABELS) == set(HEALTH)
