@@ -58,6 +58,7 @@ def _init_extensions(app: Flask) -> None:
             logging.getLogger("portal").warning("database connection lost at request end")
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    i18n.cache_wtforms_catalogues()
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories())
     babel.init_app(app, locale_selector=i18n.select_locale,
                    timezone_selector=i18n.select_timezone)

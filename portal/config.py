@@ -24,6 +24,10 @@ DEFAULTS: dict = {
     "SESSION_COOKIE_NAME": "careloop_session",
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
+    # Flask re-signs and re-sends a permanent session's cookie on every response unless this
+    # is off; the idle limit is kept server-side (auth/services.session_expired), which
+    # rewrites `seen_at`, and so the cookie, at most every 30 s of activity.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "LOGIN_LOCK_MINUTES": 15,
