@@ -36,7 +36,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.dashboard import summary_events
 from portal.extensions import db
 from portal.followups.models import RETRY_OUTCOMES, CallAttempt, FollowUpTask
-from portal.followups.services import get_task_or_404
+from portal.followups.services import TaskState, get_task_or_404
+from portal.followups.worklist import TaskRow, task_row
 from portal.timeutil import LOCAL_TZ, local_now
 
 DEFAULT_MAX_ATTEMPTS = 3
@@ -119,9 +120,14 @@ class TaskChanged(Exception):
 
 @dataclass
 class AttemptResult:
-    task: FollowUpTask
+    task: FollowUpTask | TaskState   # as given to record_attempt (another task's: ORM)
     attempt: CallAttempt
     replayed: bool = False   # the key was already used: nothing new was recorded
+
+    @property
+    def row(self) -> TaskRow:
+        """The task's worklist row as it is now."""
+        return self.task.row() if isinstance(self.task, TaskState) else task_row(self.task)
 
 
 def find_attempt(key: str) -> CallAttempt | None:
@@ -149,14 +155,21 @@ def _update_statement():
             .values({TASKS.c[name]: bindparam(f"new_{name}") for name in TASK_FIELDS}))
 
 
-def _apply(task: FollowUpTask, outcome: str, at: datetime) -> dict:
+def _max_attempts(task: FollowUpTask | TaskState) -> int:
+    if isinstance(task, TaskState):
+        found = task.max_attempts
+    else:
+        found = task.rule.max_attempts if task.rule else None
+    return DEFAULT_MAX_ATTEMPTS if found is None else found
+
+
+def _apply(task: FollowUpTask | TaskState, outcome: str, at: datetime) -> dict:
     """What the call changes on the task: {column: new value} (TASK_FIELDS)."""
     new = {"attempts": task.attempts + 1, "last_outcome": outcome, "status": task.status,
            "next_attempt_at": task.next_attempt_at, "completed_at": task.completed_at,
            "version": task.version + 1}
     if outcome in RETRY_OUTCOMES:
-        max_attempts = task.rule.max_attempts if task.rule else DEFAULT_MAX_ATTEMPTS
-        if new["attempts"] >= max_attempts:
+        if new["attempts"] >= _max_attempts(task):
             new.update(status="lost", next_attempt_at=None, completed_at=at)
         else:
             new["next_attempt_at"] = next_attempt_slot(at)
@@ -165,22 +178,23 @@ def _apply(task: FollowUpTask, outcome: str, at: datetime) -> dict:
     return new
 
 
-def _replay(task: FollowUpTask, existing: CallAttempt, user) -> AttemptResult:
+def _replay(task: FollowUpTask | TaskState, existing: CallAttempt, user) -> AttemptResult:
     if existing.task_id != task.id:   # the key was used for another task: show that one
         task = get_task_or_404(existing.task_id, user)
     return AttemptResult(task, existing, replayed=True)
 
 
-def record_attempt(task: FollowUpTask, user, *, outcome: str, key: str, version: int | None,
+def record_attempt(task: FollowUpTask | TaskState, user, *, outcome: str, key: str, version: int | None,
                    details: dict | None = None, at: datetime | None = None) -> AttemptResult:
     """Log one call attempt on `task` and move the task on, idempotently.
 
-    `task` comes from get_task_or_404(..., for_update=True) in this transaction: its row is
-    locked (SQLite: the request's write transaction), so a parallel request with the same
+    `task` comes from get_task_or_404(..., for_update=True), or is a TaskState from
+    lock_task_state(), in this transaction: its row is locked (SQLite: the request's write transaction), so a parallel request with the same
     key has either committed already, and is found here, or waits for this one.
     The same `key` twice records one attempt: the second call returns the first result
     (replayed=True). A task closed or changed by someone else since the form was shown
-    (status not pending, or `version` differs) raises TaskChanged.
+    (status not pending, or `version` differs) raises TaskChanged. The result's task is the
+    ORM task with the new values, or a new TaskState.
     """
     existing = find_attempt(key)
     if existing is not None:
@@ -222,12 +236,16 @@ def record_attempt(task: FollowUpTask, user, *, outcome: str, key: str, version:
         if existing is not None:   # the parallel request was this same click
             return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
         raise TaskChanged(get_task_or_404(task_id, user))
-    for name in TASK_FIELDS:
-        set_committed_value(task, name, new[name])
+    if isinstance(task, TaskState):
+        result_task = task._replace(**new)
+    else:
+        for name in TASK_FIELDS:
+            set_committed_value(task, name, new[name])
+        result_task = task
     # the dashboard summaries of the task's (ward, day), as the ORM flush would have noted them
     summary_events.touch_rows(db.session, "followup_tasks", [
         {"ward_id": task.ward_id, "due_on": task.due_on, "discharge_id": task.discharge_id}])
     attempt = CallAttempt(id=attempt_id, **values)
     make_transient_to_detached(attempt)   # persistent as if loaded: no INSERT at the next flush
     db.session.add(attempt)
-    return AttemptResult(task, attempt)
+    return AttemptResult(result_task, attempt)

@@ -7,6 +7,7 @@ attempts.py.
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, time
 from functools import cache
@@ -18,7 +19,8 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from portal.audit.services import record
 from portal.auth.models import user_wards
 from portal.extensions import db
-from portal.followups.models import CallAttempt, Discharge, FollowUpTask, Patient
+from portal.followups.models import CallAttempt, Discharge, FollowUpRule, FollowUpTask, Patient
+from portal.followups.worklist import TaskRow, row_columns
 from portal.timeutil import LOCAL_TZ
 
 # --- object access ---------------------------------------------------------------------------
@@ -53,6 +55,42 @@ def get_task_or_404(task_id: int, user, *, for_update: bool = False) -> FollowUp
     if task is None:
         abort(404)
     return task
+
+
+class TaskState(namedtuple("TaskState", [*TaskRow._fields, "ward_id", "discharge_id",
+                                          "completed_at", "max_attempts"])):
+    """A task as logging a call reads it: its worklist row's fields, then what the call
+    changes or needs besides (max_attempts: of its rule; None without one)."""
+
+    __slots__ = ()
+
+    def row(self) -> TaskRow:
+        return TaskRow._make(self[:len(TaskRow._fields)])
+
+
+@cache
+def _task_state_statement(all_wards: bool):
+    """One task as a TaskState, locked, in the same scope as _task_statement(): one Core
+    statement and a tuple instead of five ORM objects (a row's outcome button)."""
+    T = FollowUpTask
+    query = (select(*row_columns(), T.ward_id, T.discharge_id, T.completed_at,
+                    FollowUpRule.max_attempts)
+             .select_from(T).join(T.discharge).join(Discharge.patient).join(T.ward)
+             .outerjoin(T.rule).where(T.id == bindparam("task_id")))
+    if not all_wards:
+        own = select(user_wards.c.ward_id).where(user_wards.c.user_id == bindparam("user_id"))
+        query = query.where(T.ward_id.in_(own), T.kind == "ward")
+    assert tuple(query.selected_columns.keys()) == TaskState._fields
+    return query.with_for_update(of=T)
+
+
+def lock_task_state(task_id: int, user) -> TaskState:
+    """get_task_or_404(task_id, user, for_update=True) as a TaskState."""
+    found = db.session.connection().execute(_task_state_statement(user.sees_all_wards),
+                                            {"task_id": task_id, "user_id": user.id}).first()
+    if found is None:
+        abort(404)
+    return TaskState._make(found)
 
 
 def patient_visible(patient_id: int, user) -> bool:

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.followups import attempts, services
 from portal.followups import worklist as wl
 from portal.followups.row_html import RowHtml
-from portal.followups.worklist_forms import form_for_post, labels
+from portal.followups.worklist_forms import AttemptForm, form_for_post, labels
 from portal.htmx import is_htmx, redirect_after_post, render, toast, trigger
 from portal.reports import list_columns
 from portal.reports.exports import export_response, wants_export
@@ -96,10 +96,11 @@ def counts():
 
 
 def _task_response(task, form=None, *, status=200, message=None, attempt=None,
-                   page="followups/call.html", **extra):
-    """The task's rows as a fragment (htmx) or a full page (call form, conflict)."""
+                   page="followups/call.html", row=None, **extra):
+    """The task's rows as a fragment (htmx) or a full page (call form, conflict). `row`: the
+    task's worklist row when it is at hand (else made from the ORM task)."""
     return render(page, "followups/_task.html", status=status, task=task,
-                  row=wl.task_row(task), form=form, message=message, attempt=attempt,
+                  row=row or wl.task_row(task), form=form, message=message, attempt=attempt,
                   next_url=_back_url(), **extra)
 
 
@@ -117,13 +118,24 @@ def log_attempt(task_id: int):
     other outcome, and the posted call form, records the attempt.
     """
     user = current_user._get_current_object()
+    form = form_for_post(request.form)
+    if isinstance(form, AttemptForm):
+        return _log_call_form(task_id, user, form)
+    # a row's outcome button, the call logged most: the task as one locked Core row (the
+    # same scope check), and the response's row made from what was written
+    state = services.lock_task_state(task_id, user)
+    if not form.validate():
+        return _task_response(services.get_task_or_404(task_id, user), form, status=422)
+    return _record(task_id, user, form, state)
+
+
+def _log_call_form(task_id: int, user, form):
     # the one lookup of the task, its row locked: recording below needs the committed state
     task = services.get_task_or_404(task_id, user, for_update=True)
-    form = form_for_post(request.form)
     if not form.validate():
         return _task_response(task, form, status=422)
-    version = int(form.version.data) if form.version.data else None
     if form.needs_call_form:
+        version = int(form.version.data) if form.version.data else None
         if task.status != "pending" or (version is not None and version != task.version):
             return _conflict(task)
         form.details.data = "1"
@@ -133,6 +145,12 @@ def log_attempt(task_id: int):
                      if form.is_call_form else {})
     if survey_errors:
         return _task_response(task, form, status=422, survey_errors=survey_errors)
+    return _record(task_id, user, form, task)
+
+
+def _record(task_id: int, user, form, task):
+    """Record the validated attempt on `task` (locked: ORM task or TaskState) and answer."""
+    version = int(form.version.data) if form.version.data else None
     try:
         result = attempts.record_attempt(task, user, outcome=form.outcome.data,
                                          key=form.key.data, version=version,
@@ -149,7 +167,7 @@ def log_attempt(task_id: int):
     trigger(WORKLIST_CHANGED)
     if not is_htmx():
         return redirect_after_post(_back_url())
-    return _task_response(result.task, attempt=result.attempt)
+    return _task_response(result.task, row=result.row, attempt=result.attempt)
 
 
 @bp.route("/followups/patients/<int:patient_id>/phone", methods=["POST"])

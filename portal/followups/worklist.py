@@ -163,7 +163,7 @@ class TaskRow(NamedTuple):
     phone2: str | None
 
 
-def _row_columns():
+def row_columns():
     d, p = Discharge, Patient
     return (T.id, T.status, T.kind, T.version, T.due_on, T.window_end, T.next_attempt_at,
             T.attempts, T.last_outcome, Ward.code.label("ward_code"), d.discharged_on,
@@ -193,7 +193,7 @@ def _rows_statement(all_wards: bool, one_ward: bool, tab: str, paged: bool):
     else:
         order = (T.due_on, Discharge.discharged_on, T.id)
     where = (task_scope(all_wards, one_ward), getattr(tab_conditions(), tab))
-    query = (select(*_row_columns()).select_from(T)
+    query = (select(*row_columns()).select_from(T)
              .join(T.discharge).join(Discharge.patient).join(T.ward))
     assert tuple(query.selected_columns.keys()) == TaskRow._fields
     if not paged:
