@@ -234,3 +234,32 @@ def test_double_click_in_parallel_with_version_records_one(app, login):
     assert statuses == [200] * len(clients)
     db.session.rollback()
     assert n_attempts() == 1
+
+
+@pytest.mark.parametrize(("max_attempts", "posts"), [(2, 2), (None, 3)])
+def test_row_buttons_lose_the_task_at_the_rules_maximum(client, login, max_attempts, posts):
+    """The row's buttons read the task as one Core row: the rule's maximum (or the default
+    of 3 without a rule) still decides when no answer means lost."""
+    login("nurse")
+    task = task_w(rule=rule_w(max_attempts=max_attempts) if max_attempts else None)
+    db.session.commit()
+    for i in range(posts):
+        db.session.expire_all()
+        resp = post(client, task, outcome="no_answer", key=f"{i:032x}")
+        assert resp.status_code == 200
+        closed = 'data-pending="1"' not in resp.get_data(as_text=True)
+        assert closed is (i == posts - 1)
+    db.session.expire_all()
+    assert task.status == "lost" and task.attempts == posts and task.version == posts + 1
+    assert n_attempts() == posts
+
+
+def test_row_button_with_a_key_used_on_another_task_shows_that_task(client, login):
+    login("nurse")
+    first, second = task_w(), task_w()
+    db.session.commit()
+    assert post(client, first, outcome="no_answer").status_code == 200
+    resp = post(client, second, outcome="busy")   # the same KEY
+    assert resp.status_code == 200 and f'id="task-{first.id}"' in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert n_attempts() == 1 and second.attempts == 0 and first.attempts == 1
