@@ -11,7 +11,7 @@ through the login form, then the script times, per request (CPU ms, median of --
              only): the fixed cost every page pays (session, user, locale, limits, headers);
   call       the worklist's htmx POST of a "no answer" with a fresh idempotency key, as
              load.py sends it (CSRF token in X-CSRFToken).
---profile prints cProfile's top functions of the call requests. --without-summaries turns the
+--profile [call|empty_get] prints cProfile's top functions of those requests. --without-summaries turns the
 dashboard summary recompute off in this process (to see the rest; never in production).
 The last line holds key=value pairs.
 """
@@ -57,7 +57,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="per round and kind")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--discharges", type=int, default=200)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", nargs="?", const="call", choices=("call", "empty_get"),
+                        help="cProfile the call requests (or the empty GETs)")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--profile-out", default="load-inproc.prof",
                         help="where --profile leaves its pstats file")
@@ -123,7 +124,7 @@ def run(db, data, args) -> dict:
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(args.requests):
-            call()
+            (call if args.profile == "call" else get)()
         profile.disable()
         profile.dump_stats(args.profile_out)
         out = io.StringIO()
