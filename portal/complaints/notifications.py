@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from portal.calendar.services import working_days_after
 from portal.complaints.models import Complaint, CorrectiveAction, complaint_wards
@@ -63,3 +63,10 @@ def waiting_query(user):
 
     return (list_select(_waiting(user))
             .order_by(Complaint.next_due_on.asc().nulls_last(), Complaint.id))
+
+
+def waiting_statements(user) -> tuple:
+    """(rows statement with parameters `limit` and `offset`, count statement, parameters):
+    one page of the cases waiting for this user (rows.page_of)."""
+    return (waiting_query(user).limit(bindparam("limit")).offset(bindparam("offset")),
+            waiting_count_query(user), {})

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.permissions import allow
-from portal.calendar.services import calendar_for
 from portal.complaints import notifications, rows, services
 from portal.complaints.forms import NewCaseForm
 from portal.extensions import db
@@ -39,10 +38,6 @@ def _filters() -> services.Filters:
 @bp.route("/complaints")
 @allow(*CLINICAL)
 def register():
-    from sqlalchemy import select
-
-    from portal.wards.models import Ward
-
     user = current_user._get_current_object()
     today = local_today()
     filters = _filters()
@@ -50,25 +45,15 @@ def register():
         return export_response("complaints", rows.export_columns(),
                                rows.export_select(services.register_query(user, filters, today)),
                                fmt, _("Complaints & praise"), filters=request.args)
-    page = rows.paginate(services.register_query(user, filters, today),
-                         services.register_count(user, filters, today),
-                         request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
-    categories = services.categories(active_only=False)
-    page.items = _rows(page.items, categories, today)
+    page = rows.page_of(*services.register_statements(user, filters, today),
+                        request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    categories = services.category_labels(current_locale_tag())
     return render("complaints/register.html", "complaints/_register.html", results=page,
-                  filters=filters,
+                  table=rows.table_html(page.items, today, categories.all), filters=filters,
                   # counts per kind on a ward's or a staff member's record
                   counts=services.kind_counts(user, filters, today)
                   if filters.ward_id or filters.staff_id else None,
-                  categories=[c for c in categories if c.active],
-                  wards=db.session.scalars(select(Ward).order_by(Ward.code)).all())
-
-
-def _rows(items, categories, today) -> list[rows.CaseRow]:
-    """Display rows: one calendar for the page's deadlines, labels in the page's language."""
-    locale = current_locale_tag()
-    cal = calendar_for([r.next_due_on for r in items])
-    return rows.case_rows(items, cal, today, {c.id: c.label(locale) for c in categories})
+                  categories=categories.active, wards=services.ward_choices())
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -171,12 +156,12 @@ def _intake(form, prefill: dict) -> services.Intake:
 @allow(*CLINICAL)
 def notifications_page():
     user = current_user._get_current_object()
-    page = rows.paginate(notifications.waiting_query(user),
-                         notifications.waiting_count_query(user),
-                         request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
-    page.items = _rows(page.items, services.categories(active_only=False), local_today())
+    page = rows.page_of(*notifications.waiting_statements(user),
+                        request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    table = rows.table_html(page.items, local_today(),
+                            services.category_labels(current_locale_tag()).all)
     return render("complaints/notifications.html", "complaints/_notifications.html",
-                  results=page)
+                  results=page, table=table)
 
 
 @bp.route("/complaints/badge")
@@ -186,24 +171,12 @@ def badge():
     return render("complaints/_badge_count.html", "complaints/_badge_count.html", count=count)
 
 
-_LABELS: dict[str, dict] = {}
-
-
 @bp.context_processor
 def complaint_labels():
-    """Labels for states, kinds, sources ... (the workflow and forms hold the one list),
-    translated once per language and process rather than once per row or page."""
-    locale = current_locale_tag()
-    if locale not in _LABELS:
-        from portal.complaints import forms, workflow
-
-        groups = {"state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
-                  "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
-                  "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
-                  "field": forms.FIELD_LABELS}
-        _LABELS[locale] = {name: {k: str(v) for k, v in labels.items()}
-                           for name, labels in groups.items()}
-    return {"complaint_labels": _LABELS[locale], "locale_tag": locale,
+    """Labels for states, kinds, sources ... translated once per language and process
+    (rows.labels) rather than once per row or page."""
+    labels = rows.labels()
+    return {"complaint_labels": labels.groups, "locale_tag": labels.locale,
             "time_left_badge": rows.time_left_badge}
 
 
