@@ -23,7 +23,6 @@ from sqlalchemy import bindparam, select
 from portal.calendar.models import CalendarDay
 from portal.extensions import db
 
-
 # built once, run with parameters on the session's connection (every list page reads it)
 _EXCEPTIONS = select(CalendarDay.day, CalendarDay.kind).where(
     CalendarDay.day.between(bindparam("first"), bindparam("last")))

@@ -26,7 +26,6 @@ from portal.privacy import mask_phone
 from portal.templating import escape_str as _e
 from portal.templating import local_datetime
 
-
 PENDING_ROW = (' tabindex="0" data-pending="1" aria-keyshortcuts="1 2 3 4 5 6 7 8 Enter"'
                ' aria-describedby="worklist-keys"')
 
