@@ -73,8 +73,16 @@ def labels() -> SimpleNamespace:
         heads = (_("Reference"), _("Kind"), _("State"), _("Wards"), _("Category"),
                  _("Severity"), _("Received"), _("Deadline"), _("Time left"))
         repeat = _e(_("Repeat"))
+        ui = SimpleNamespace(  # what the register's filters and tabs say (_register.html)
+            title=_("Complaints & praise"), new=_("File a complaint, praise or suggestion"),
+            views=_("Views"), queue=_("Queue by deadline"), all_cases=_("All cases"),
+            kind=_("Kind"), state=_("State"), ward=_("Ward"), category=_("Category"),
+            all=_("All"), open=_("Open"), repeats=_("Repeats only"),
+            overdue=_("Overdue only"), mine=_("My open corrective actions"),
+            reference=_("Reference"), filter=_("Filter"), complaints=_("Complaints"),
+            praise=_("Praise"), suggestions=_("Suggestions"))
         found = _LABELS[locale] = SimpleNamespace(
-            groups=groups, locale=locale,
+            groups=groups, locale=locale, ui=ui,
             kind={k: _e(v) for k, v in groups["kind"].items()},
             state={k: _e(v) for k, v in groups["state"].items()},
             severity={k: _e(v) for k, v in groups["severity"].items()},
@@ -107,7 +115,7 @@ def local_minute(value: datetime) -> str:
     """As the |dt filter (yyyy-MM-dd HH:mm, Asia/Shanghai) without a Babel call per row."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(LOCAL_TZ).isoformat(" ", "minutes")[:16]
 
 
 OK_STATES = frozenset(("closed", "verified", "acknowledged"))

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.htmx import redirect_after_post, render, toast, trigger
 from portal.i18n import current_locale_tag
 from portal.reports.exports import export_response, wants_export
+from portal.templating import endpoint_url
 from portal.timeutil import LOCAL_TZ, local_today
 
 bp = Blueprint("complaints", __name__)
@@ -50,6 +51,7 @@ def register():
     categories = services.category_labels(current_locale_tag())
     return render("complaints/register.html", "complaints/_register.html", results=page,
                   table=rows.table_html(page.items, today, categories.all), filters=filters,
+                  register_url=endpoint_url("complaints.register"),
                   # counts per kind on a ward's or a staff member's record
                   counts=services.kind_counts(user, filters, today)
                   if filters.ward_id or filters.staff_id else None,
@@ -176,7 +178,7 @@ def complaint_labels():
     """Labels for states, kinds, sources ... translated once per language and process
     (rows.labels) rather than once per row or page."""
     labels = rows.labels()
-    return {"complaint_labels": labels.groups, "locale_tag": labels.locale,
+    return {"complaint_labels": labels.groups, "list_ui": labels.ui, "locale_tag": labels.locale,
             "time_left_badge": rows.time_left_badge}
 
 
