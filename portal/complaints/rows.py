@@ -55,6 +55,12 @@ _WARD_CODES = (select(complaint_wards.c.complaint_id, Ward.code)
                .order_by(Ward.code))
 
 _LABELS: dict[str, SimpleNamespace] = {}
+OK_STATES = frozenset(("closed", "verified", "acknowledged"))
+
+
+def _td(text: str, escaped: bool = False) -> str:
+    """A table cell of the list, on its own line."""
+    return f"    <td>{text if escaped else _e(text)}</td>\n"
 
 
 def labels() -> SimpleNamespace:
@@ -81,11 +87,19 @@ def labels() -> SimpleNamespace:
             overdue=_("Overdue only"), mine=_("My open corrective actions"),
             reference=_("Reference"), filter=_("Filter"), complaints=_("Complaints"),
             praise=_("Praise"), suggestions=_("Suggestions"))
+        events = SimpleNamespace(  # timeline entries (timeline.entries_html), escaped
+            state=_e(_("State")), comment=_e(_("Comment")), cause=_e(_("Root cause")),
+            action=_e(_("Corrective action")), added=_e(_("added")), done=_e(_("done")),
+            verified=_e(_("verified")), effective=_e(_("effective")),
+            not_effective=_e(_("not effective")), changed=_("Changed %(field)s"))
         found = _LABELS[locale] = SimpleNamespace(
-            groups=groups, locale=locale, ui=ui,
-            kind={k: _e(v) for k, v in groups["kind"].items()},
-            state={k: _e(v) for k, v in groups["state"].items()},
-            severity={k: _e(v) for k, v in groups["severity"].items()},
+            groups=groups, locale=locale, ui=ui, events=events,
+            # the list's cells of these columns, by value
+            kind_td={k: _td(v) for k, v in groups["kind"].items()},
+            state_td={k: _td(f'<span class="badge{" ok" if k in OK_STATES else ""}">'
+                             f'{_e(v)}</span>', escaped=True)
+                      for k, v in groups["state"].items()},
+            severity_td={k: _td(v) for k, v in groups["severity"].items()},
             head="</th><th>".join(map(_e, heads)),
             repeat=f'\n      <span class="badge warn" title="{repeat}">{repeat}</span>')
     return found
@@ -118,8 +132,6 @@ def local_minute(value: datetime) -> str:
     return value.astimezone(LOCAL_TZ).isoformat(" ", "minutes")[:16]
 
 
-OK_STATES = frozenset(("closed", "verified", "acknowledged"))
-
 
 def table_html(items, today: date, category_labels: dict[int, str]) -> Markup:
     """The list's table: `items` are rows of COLUMNS; `category_labels` in the page's
@@ -128,12 +140,15 @@ def table_html(items, today: date, category_labels: dict[int, str]) -> Markup:
 
     codes: dict[int, list[str]] = {}
     if items:
+        escaped: dict[str, str] = {}
         for case_id, code in db.session.connection().execute(
                 _WARD_CODES, {"ids": [r[0] for r in items]}):
-            codes.setdefault(case_id, []).append(code)
+            if (html := escaped.get(code)) is None:
+                html = escaped[code] = _e(code)
+            codes.setdefault(case_id, []).append(html)
     cal = calendar_for([r[7] for r in items])
     lab = labels()
-    kinds, states, severities, repeat = lab.kind, lab.state, lab.severity, lab.repeat
+    kinds, states, severities, repeat = lab.kind_td, lab.state_td, lab.severity_td, lab.repeat
     detail = url_pattern("complaints.detail", "case_id")
     categories = {k: _e(v) for k, v in category_labels.items()}
     badges: dict[date | None, str] = {}
@@ -143,16 +158,13 @@ def table_html(items, today: date, category_labels: dict[int, str]) -> Markup:
          is_repeat) in items:
         if (left := badges.get(due)) is None:
             left = badges[due] = badge_html(time_left_badge(cal, due, today))
-        wards = ", ".join(codes.get(case_id, ()))
         out.append(
             f'  <tr>\n    <td><a href="{detail.format(int(case_id))}">{_e(reference)}</a>'
             f'{repeat if is_repeat else ""}</td>\n'
-            f'    <td>{kinds.get(kind) or _e(kind)}</td>\n'
-            f'    <td><span class="badge{" ok" if state in OK_STATES else ""}">'
-            f'{states.get(state) or _e(state)}</span></td>\n'
-            f'    <td>{_e(wards)}</td>\n'
+            f'{kinds.get(kind) or _td(kind)}{states.get(state) or _td(state)}'
+            f'    <td>{", ".join(codes.get(case_id, ()))}</td>\n'
             f'    <td>{categories.get(category_id, "")}</td>\n'
-            f'    <td>{severities.get(severity) or _e(severity)}</td>\n'
+            f'{severities.get(severity) or _td(severity)}'
             f'    <td>{local_minute(received)}</td>\n'
             f'    <td>{due.isoformat() if due else ""}</td>\n'
             f'    <td>{left}</td>\n  </tr>\n')

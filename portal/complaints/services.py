@@ -12,7 +12,7 @@ from functools import cache
 
 from flask import abort
 from sqlalchemy import bindparam, false, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
 from portal.complaints import deadlines, repeats
@@ -72,7 +72,9 @@ def _visible(shape: str):
 
 def get_complaint_or_404(case_id: int, user) -> Complaint:
     case = db.session.scalar(select(Complaint).where(Complaint.id == case_id, visible(user))
-                             .options(selectinload(Complaint.wards),
+                             .options(joinedload(Complaint.receiver),
+                                      joinedload(Complaint.category),
+                                      selectinload(Complaint.wards),
                                       selectinload(Complaint.staff),
                                       selectinload(Complaint.causes),
                                       selectinload(Complaint.actions)
