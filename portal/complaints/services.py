@@ -36,12 +36,12 @@ OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
 
 def visible(user):
     """A condition on Complaint: the cases this user may see."""
-    return _visible_rule(_visible_shape(user), user.ward_ids, user.id)
+    return _visible_rule(visible_shape(user), user.ward_ids, user.id)
 
 
 def _visible_rule(shape: str, ward_ids, user_id):
     """Quality staff see every case; nurses and head nurses their wards' cases and the ones
-    they received or filed; anyone else none. Values, or bind parameters (_visible)."""
+    they received or filed; anyone else none. Values, or bind parameters (visible_with_params)."""
     if shape == "all":
         return true()
     if shape == "wards":
@@ -52,20 +52,20 @@ def _visible_rule(shape: str, ward_ids, user_id):
     return false()
 
 
-def _visible_shape(user) -> str:
+def visible_shape(user) -> str:
     if user.role == "quality":
         return "all"
     return "wards" if user.role in ("nurse", "head_nurse") else "none"
 
 
-def _visible_params(user) -> dict:
-    if _visible_shape(user) != "wards":
+def visible_params(user) -> dict:
+    if visible_shape(user) != "wards":
         return {}
     return {"see_wards": user.ward_ids, "see_user": user.id}
 
 
 @cache
-def _visible(shape: str):
+def visible_with_params(shape: str):
     """visible() with parameters (see_wards, see_user), built once per shape."""
     return _visible_rule(shape, bindparam("see_wards", expanding=True), bindparam("see_user"))
 
@@ -197,13 +197,13 @@ class Filters:
 
 def _shape(user, f: Filters) -> tuple:
     state = "open" if (f.queue or f.state == "open") else bool(f.state)
-    return (_visible_shape(user), f.queue, bool(f.kind), state, bool(f.ward_id),
+    return (visible_shape(user), f.queue, bool(f.kind), state, bool(f.ward_id),
             bool(f.staff_id), bool(f.category_id), f.repeat, f.overdue, bool(f.reference),
             bool(f.action_owner_id))
 
 
 def _params(user, f: Filters, today) -> dict:
-    p = _visible_params(user)
+    p = visible_params(user)
     values = {"kind": f.kind or None, "ward": f.ward_id, "staff": f.staff_id,
               "category": f.category_id, "today": today if f.overdue else None,
               "ref": f.reference.strip().upper() if f.reference else None,
@@ -219,7 +219,7 @@ def _where(shape: tuple) -> tuple:
     """The conditions of a register shape (see _shape), with parameters (see _params)."""
     (see, _queue, kind, state, ward, staff, category, repeat, overdue, reference,
      owner) = shape
-    c = [_visible(see)]
+    c = [visible_with_params(see)]
     if kind:
         c.append(Complaint.kind == bindparam("kind"))
     if state == "open":  # IN, not NOT IN: a range search on the state index

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import update
 
+from portal.complaints import changes
 from portal.complaints.models import Complaint, ComplaintCategory
 from portal.extensions import db
 from portal.timeutil import LOCAL_TZ, local_today
@@ -136,3 +137,44 @@ def test_register_pages(client, login, app):
     assert _refs(client, "/complaints?view=all&page=0") == first
     text = client.get("/complaints?view=all&page=2", htmx=True).text
     assert 'rel="prev"' in text and 'rel="next"' in text and "<html" not in text
+
+
+def _badge(client) -> int:
+    text = client.get("/complaints/badge", htmx=True).text
+    return int(text.rsplit(">", 1)[1])
+
+
+def test_waiting_for_me_by_role(client, login):
+    """The badge and the waiting list (statements built once per role, run with the user's
+    wards and the next working day) agree, for each role's reasons."""
+    q = factories.user("quality")
+    far = local_today() + timedelta(days=30)
+    cases = (("received", "complaint", "received", "W01", far),
+             ("planned", "complaint", "corrective_action", "W01", far),  # an open action
+             ("all_done", "complaint", "corrective_action", "W01", far),
+             ("investigating", "complaint", "investigating", "W01", far),
+             ("due_soon", "complaint", "investigating", "W02", local_today()),
+             ("praise", "praise", "received", "W01", far),
+             ("closed", "complaint", "closed", "W01", None))
+    made = {}
+    for name, kind, _state, ward, _due in cases:
+        praise = kind == "praise"
+        made[name] = cf.case(user=q, kind=kind, wards=(ward,), cat=None if praise else "attitude",
+                             **({"praise_type": "banner"} if praise else {}))
+    changes.add_action(made["planned"], q, "整改", far, owner_name="张三")
+    db.session.flush()
+    for name, _kind, state, _ward, due in cases:
+        db.session.execute(update(Complaint).where(Complaint.id == made[name].id)
+                           .values(state=state, next_due_on=due))
+    db.session.commit()
+    expected = {
+        ("quality", None): {"received", "all_done", "due_soon", "praise"},
+        ("head_nurse", "W01"): {"investigating", "praise"},
+        ("head_nurse", "W02"): {"due_soon"},
+        ("nurse", "W01"): set(),
+    }
+    for (role, ward), names in expected.items():
+        login(role, ward=ward)
+        refs = {made[n].reference for n in names}
+        assert _refs(client, "/complaints/waiting") == refs, (role, ward)
+        assert _badge(client) == len(names), (role, ward)
