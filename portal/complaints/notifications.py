@@ -71,13 +71,12 @@ def _count_statement(see: str, role: str):
 
 @cache
 def _rows_statement(see: str, role: str):
-    """A page of the waiting cases (list columns), nearest deadline first; parameters
+    """A page of the waiting cases (rows.page_select), nearest deadline first; parameters
     `limit` and `offset` besides _params()."""
-    from portal.complaints.rows import list_select
+    from portal.complaints.rows import by_deadline, list_select, page_select
 
-    return (list_select(services.visible_with_params(see), or_(*_parts(role)))
-            .order_by(Complaint.next_due_on.asc().nulls_last(), Complaint.id)
-            .limit(bindparam("limit")).offset(bindparam("offset")))
+    return page_select(list_select(services.visible_with_params(see), or_(*_parts(role))),
+                       by_deadline)
 
 
 def waiting_count(user) -> int:

@@ -38,21 +38,45 @@ def list_select(*conditions):
     return select(*COLUMNS).where(*conditions)
 
 
+def by_deadline(c) -> tuple:
+    """The queue's order (nearest deadline first, none last) of Complaint or a subquery."""
+    return c.next_due_on.asc().nulls_last(), c.id
+
+
+def newest_first(c) -> tuple:
+    """The register's order (last received first) of Complaint or a subquery."""
+    return c.received_at.desc(), c.id.desc()
+
+
+def page_select(query, order):
+    """One page of `query` (list columns, ordered by `order`(Complaint)) with each case's
+    ward codes: the page (parameters `limit` and `offset`) joined to its wards, a row per
+    case and ward (one with no code for a case without a ward), in the page's order and
+    then by code. One statement for what took two (the page, then its cases' wards)."""
+    page = (query.order_by(*order(Complaint)).limit(bindparam("limit"))
+            .offset(bindparam("offset")).subquery("page"))
+    return (select(*page.c, Ward.code).select_from(page)
+            .outerjoin(complaint_wards, complaint_wards.c.complaint_id == page.c.id)
+            .outerjoin(Ward, Ward.id == complaint_wards.c.ward_id)
+            .order_by(*order(page.c), Ward.code))
+
+
 def page_of(rows_statement, count_statement, params: dict, page: int,
             per_page: int) -> Page:
-    """One page of list rows (Core rows in COLUMNS order) and the total: `rows_statement`
-    takes the parameters `limit` and `offset` besides `params`."""
+    """One page of the list and the total: `rows_statement` is a page_select() (parameters
+    `limit` and `offset` besides `params`). Items: (list columns, [ward codes])."""
     page = max(page, 1)
     conn = db.session.connection()
-    items = conn.execute(rows_statement, {**params, "limit": per_page,
-                                          "offset": (page - 1) * per_page}).all()
+    items: list[tuple] = []
+    last_id = None
+    for *columns, code in conn.execute(rows_statement, {**params, "limit": per_page,
+                                                         "offset": (page - 1) * per_page}):
+        if columns[0] != last_id:
+            last_id, codes = columns[0], []
+            items.append((columns, codes))
+        if code is not None:
+            codes.append(code)
     return Page(items, page, per_page, conn.execute(count_statement, params).scalar() or 0)
-
-
-_WARD_CODES = (select(complaint_wards.c.complaint_id, Ward.code)
-               .join(Ward, Ward.id == complaint_wards.c.ward_id)
-               .where(complaint_wards.c.complaint_id.in_(bindparam("ids", expanding=True)))
-               .order_by(Ward.code))
 
 _LABELS: dict[str, SimpleNamespace] = {}
 OK_STATES = frozenset(("closed", "verified", "acknowledged"))
@@ -134,19 +158,17 @@ def local_minute(value: datetime) -> str:
 
 
 def table_html(items, today: date, category_labels: dict[int, str]) -> Markup:
-    """The list's table: `items` are rows of COLUMNS; `category_labels` in the page's
-    language. Every text value is escaped; ids are ints."""
+    """The list's table: `items` from page_of() (list columns, ward codes);
+    `category_labels` in the page's language. Every text value is escaped; ids are ints."""
     from portal.calendar.services import calendar_for
 
-    codes: dict[int, list[str]] = {}
-    if items:
-        escaped: dict[str, str] = {}
-        for case_id, code in db.session.connection().execute(
-                _WARD_CODES, {"ids": [r[0] for r in items]}):
+    escaped: dict[str, str] = {}  # ward code -> HTML
+    for _columns, codes in items:
+        for i, code in enumerate(codes):
             if (html := escaped.get(code)) is None:
                 html = escaped[code] = _e(code)
-            codes.setdefault(case_id, []).append(html)
-    cal = calendar_for([r[7] for r in items])
+            codes[i] = html
+    cal = calendar_for([columns[7] for columns, _codes in items])
     lab = labels()
     kinds, states, severities, repeat = lab.kind_td, lab.state_td, lab.severity_td, lab.repeat
     detail = url_pattern("complaints.detail", "case_id")
@@ -155,14 +177,14 @@ def table_html(items, today: date, category_labels: dict[int, str]) -> Markup:
     out = [f'<div class="table-wrap" {table_region()}>\n'
            f'<table>\n  <thead><tr>\n    <th>{lab.head}</th>\n  </tr></thead>\n  <tbody>\n']
     for (case_id, reference, kind, state, severity, category_id, received, due,
-         is_repeat) in items:
+         is_repeat), codes in items:
         if (left := badges.get(due)) is None:
             left = badges[due] = badge_html(time_left_badge(cal, due, today))
         out.append(
             f'  <tr>\n    <td><a href="{detail.format(int(case_id))}">{_e(reference)}</a>'
             f'{repeat if is_repeat else ""}</td>\n'
             f'{kinds.get(kind) or _td(kind)}{states.get(state) or _td(state)}'
-            f'    <td>{", ".join(codes.get(case_id, ()))}</td>\n'
+            f'    <td>{", ".join(codes)}</td>\n'
             f'    <td>{categories.get(category_id, "")}</td>\n'
             f'{severities.get(severity) or _td(severity)}'
             f'    <td>{local_minute(received)}</td>\n'

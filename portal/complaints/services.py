@@ -246,19 +246,17 @@ def _where(shape: tuple) -> tuple:
     return tuple(c)
 
 
-@cache
-def _ordered(shape: tuple):
-    from portal.complaints.rows import list_select
+def _order(shape: tuple):
+    from portal.complaints.rows import by_deadline, newest_first
 
-    query = list_select(*_where(shape))
-    if shape[1]:  # the queue: open cases by nearest deadline
-        return query.order_by(Complaint.next_due_on.asc().nulls_last(), Complaint.id)
-    return query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+    return by_deadline if shape[1] else newest_first  # the queue: nearest deadline first
 
 
 @cache
 def _page_statements(shape: tuple) -> tuple:
-    return (_ordered(shape).limit(bindparam("limit")).offset(bindparam("offset")),
+    from portal.complaints.rows import list_select, page_select
+
+    return (page_select(list_select(*_where(shape)), _order(shape)),
             select(func.count(Complaint.id)).where(*_where(shape)))
 
 
@@ -271,8 +269,10 @@ def register_statements(user, filters: Filters, today) -> tuple:
 
 def register_query(user, filters: Filters, today):
     """Every row of the register or the queue (list columns), parameters bound."""
-    params = _params(user, filters, today)
-    query = _ordered(_shape(user, filters))
+    from portal.complaints.rows import list_select
+
+    shape, params = _shape(user, filters), _params(user, filters, today)
+    query = list_select(*_where(shape)).order_by(*_order(shape)(Complaint))
     return query.params(**params) if params else query
 
 
