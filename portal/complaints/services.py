@@ -71,17 +71,24 @@ def visible_with_params(shape: str):
 
 
 def get_complaint_or_404(case_id: int, user) -> Complaint:
-    case = db.session.scalar(select(Complaint).where(Complaint.id == case_id, visible(user))
-                             .options(joinedload(Complaint.receiver),
-                                      joinedload(Complaint.category),
-                                      selectinload(Complaint.wards),
-                                      selectinload(Complaint.staff),
-                                      selectinload(Complaint.causes),
-                                      selectinload(Complaint.actions)
-                                      .selectinload(CorrectiveAction.owner)))
+    case = db.session.scalar(_case_statement(visible_shape(user)),
+                             {"case_id": case_id, **visible_params(user)})
     if case is None:
         abort(404)
     return case
+
+
+@cache
+def _case_statement(see: str):
+    """A case with what its page shows loaded (receiver and category joined, the
+    collections in one statement each); built once per visibility shape (the case page and
+    every change to a case read it), run with `case_id` and visible_params()."""
+    return (select(Complaint).where(Complaint.id == bindparam("case_id"),
+                                    visible_with_params(see))
+            .options(joinedload(Complaint.receiver), joinedload(Complaint.category),
+                     selectinload(Complaint.wards), selectinload(Complaint.staff),
+                     selectinload(Complaint.causes),
+                     selectinload(Complaint.actions).selectinload(CorrectiveAction.owner)))
 
 
 def categories(*, active_only: bool = True) -> list[ComplaintCategory]:

@@ -3,9 +3,10 @@ one query (no entities). Written by changes.log()."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.complaints.models import ComplaintEvent
 from portal.complaints.rows import labels, local_minute
@@ -29,20 +30,29 @@ class Entry:
 def timeline(case_id: int, since_version: int | None = None) -> list[Entry]:
     """The case's timeline, newest first (one query, no entities); with since_version,
     what happened after the version a form was loaded with, oldest first (the 409 fragment)."""
+    params = {"case_id": case_id}
+    if since_version is not None:
+        params["since"] = since_version
+    return [Entry(r.id, local_minute(r.at), r.display_name or r.username or "", r.user_id,
+                  r.kind, r.field, r.old_value, r.new_value)
+            for r in db.session.connection().execute(_statement(since_version is not None),
+                                                     params)]
+
+
+@cache
+def _statement(since: bool):
+    """Built once (a case page reads it, and every 409): parameters case_id [and since]."""
     from portal.auth.models import User
 
     query = (select(ComplaintEvent.id, ComplaintEvent.at, ComplaintEvent.user_id,
                     ComplaintEvent.kind, ComplaintEvent.field, ComplaintEvent.old_value,
                     ComplaintEvent.new_value, User.display_name, User.username)
              .outerjoin(User, User.id == ComplaintEvent.user_id)
-             .where(ComplaintEvent.complaint_id == case_id))
-    if since_version is None:
-        query = query.order_by(ComplaintEvent.id.desc())
-    else:
-        query = query.where(ComplaintEvent.version > since_version).order_by(ComplaintEvent.id)
-    return [Entry(r.id, local_minute(r.at), r.display_name or r.username or "", r.user_id,
-                  r.kind, r.field, r.old_value, r.new_value)
-            for r in db.session.connection().execute(query)]
+             .where(ComplaintEvent.complaint_id == bindparam("case_id")))
+    if not since:
+        return query.order_by(ComplaintEvent.id.desc())
+    return (query.where(ComplaintEvent.version > bindparam("since"))
+            .order_by(ComplaintEvent.id))
 
 
 def changes_since(case, version: int) -> list[Entry]:
