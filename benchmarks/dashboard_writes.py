@@ -6,7 +6,8 @@
 Builds a fresh database (SQLite file by default, or a new PostgreSQL database created and
 dropped by this script), 20 wards with 2,000 discharges and their tasks each, then logs
 `--calls` attempts on distinct tasks, alternately with the summary events switched off and
-on, and prints the median and mean process CPU time per call and the difference.
+on, and prints the median and mean process CPU time per call, the difference, and the CPU
+time spent inside the summary listeners themselves (the least noisy figure).
 """
 from __future__ import annotations
 
@@ -44,12 +45,38 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=300)
     ap.add_argument("--db", default="", help="PostgreSQL server URL (default: a SQLite file)")
+    ap.add_argument("--profile", action="store_true",
+                    help="print where the calls with summaries spend their time")
     args = ap.parse_args()
+    if args.profile:
+        import cProfile
+
+        global PROFILE
+        PROFILE = cProfile.Profile()
     url, drop = _engine_url(args.db)
     try:
         run(url, args.calls)
+        if PROFILE is not None:
+            import pstats
+
+            pstats.Stats(PROFILE).sort_stats("cumulative").print_callees("summary_events.py")
     finally:
         drop()
+
+
+SPENT: list[float] = []
+WRAPPED: dict = {}
+PROFILE = None  # --profile: a cProfile of the calls with summaries  # CPU seconds inside the summary listeners, per call
+
+
+def _timed(fn):
+    def wrapper(*args, **kwargs):
+        t0 = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            SPENT[-1] += time.process_time() - t0
+    return wrapper
 
 
 def _switch(on: bool) -> None:
@@ -59,11 +86,14 @@ def _switch(on: bool) -> None:
 
     from portal.dashboard import summary_events as se
 
+    wrapped = WRAPPED.setdefault("fns", {name: _timed(fn) for name, fn in se.LISTENERS})
     for name, fn in se.LISTENERS:
-        if on and not event.contains(Session, name, fn):
-            event.listen(Session, name, fn)
-        elif not on and event.contains(Session, name, fn):
+        if event.contains(Session, name, fn):
             event.remove(Session, name, fn)
+        if on and not event.contains(Session, name, wrapped[name]):
+            event.listen(Session, name, wrapped[name])
+        elif not on and event.contains(Session, name, wrapped[name]):
+            event.remove(Session, name, wrapped[name])
 
 
 def run(url: str, calls: int) -> None:
@@ -105,12 +135,16 @@ def run(url: str, calls: int) -> None:
         step = max(1, len(task_ids) // (calls + 1))
         chosen = task_ids[::step][:calls]
         samples = {True: [], False: []}
+        inside: list[float] = []
         from portal.auth.models import User
 
         for n, task_id in enumerate(chosen):
             on = n % 2 == 1
             _switch(on)
             db.session.expunge_all()
+            SPENT.append(0.0)
+            if PROFILE is not None and on:
+                PROFILE.enable()
             t0 = time.process_time()
             user = db.session.get(User, nurse_id)
             task = services.get_task_or_404(task_id, user, for_update=True)
@@ -118,12 +152,18 @@ def run(url: str, calls: int) -> None:
                                     version=None)
             db.session.commit()
             samples[on].append((time.process_time() - t0) * 1000)
+            if PROFILE is not None:
+                PROFILE.disable()
+            if on:
+                inside.append(SPENT[-1] * 1000)
         _switch(True)
         off, on = samples[False], samples[True]
         print(f"db={db.engine.dialect.name} calls={len(chosen)}")
         for name, s in (("without_summaries", off), ("with_summaries", on)):
             print(f"{name}: median_cpu_ms={statistics.median(s):.3f} "
                   f"mean_cpu_ms={statistics.mean(s):.3f}")
+        print(f"in_summary_listeners_cpu_ms_median={statistics.median(inside):.3f} "
+              f"mean={statistics.mean(inside):.3f}")
         print(f"summary_cost_ms_median={statistics.median(on) - statistics.median(off):.3f} "
               f"summary_cost_ms_mean={statistics.mean(on) - statistics.mean(off):.3f}")
         db.engine.dispose()
