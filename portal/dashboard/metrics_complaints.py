@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, exists, func, select
 
 from portal.dashboard import summaries, summary_sql
 from portal.dashboard.complaints_lists import (
@@ -153,44 +153,38 @@ def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_f
         result.setdefault(None, dict.fromkeys(names, 0))
     if by == "month":
         return result
-    conds = _conds(start, end)
-    tally = _tally(ward_ids, by, Complaint.id)
-    key = [complaint_wards.c.ward_id] if by == "ward" else []
-    counted = SNAPSHOT_COUNTS[:2]
-    # state alone (the counts check the kind): with kind in the WHERE SQLite reads every
-    # complaint ever through (kind, received_at) instead of the open ones through (state)
-    q = _ward_join(select(*key, *[tally(conds[n]) for n in counted]).select_from(Complaint)
-                   .where(rare(Complaint.state.in_(OPEN_STATES))), ward_ids, by == "ward")
-    if key:
-        q = q.group_by(*key)
-    for group in (grouped(db.session.execute(q), by, counted), _actions(ward_ids, by)):
-        for k, counts in group.items():
+    today = local_today()
+    count = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # noqa: E731
+    # the open cases through (state, next_due_on), each case's wards looked up by its key:
+    # state alone (the counts check the kind), or SQLite reads every case ever through
+    # (kind, received_at), or every case of the ward through complaint_wards
+    A = CorrectiveAction
+    for counted, rows in (
+            (SNAPSHOT_COUNTS[:2], _snapshot(
+                [count(Complaint.kind == "complaint"),
+                 count(and_(Complaint.kind == "complaint", Complaint.next_due_on < today))],
+                Complaint, rare(Complaint.state.in_(OPEN_STATES)), Complaint.id, ward_ids, by)),
+            (SNAPSHOT_COUNTS[2:], _snapshot(
+                [count(A.status == "open"), count(A.due_on < today)],
+                A, rare(A.status == "open"), A.complaint_id, ward_ids, by))):
+        for k, counts in grouped(db.session.execute(rows), by, counted).items():
             result.setdefault(k, dict.fromkeys(names, 0)).update(counts)
     return result
 
 
-def _tally(ward_ids, by, id_column):
-    """Count records meeting a condition: a plain SUM when each record appears once in the
-    rows (no ward join, one ward, or grouped by ward), COUNT(DISTINCT) only when a case on
-    several of the chosen wards comes once per ward (several times cheaper on SQLite)."""
-    if ward_ids is None or len(ward_ids) == 1 or by == "ward":
-        return lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-    return lambda cond: func.count(distinct(case((cond, id_column))))
-
-
-def _actions(ward_ids, by) -> dict:
-    """Open corrective actions and the overdue ones, through (status, due_on)."""
-    A = CorrectiveAction
-    flag = _tally(ward_ids, by, A.id)
-    key = [complaint_wards.c.ward_id] if by == "ward" else []
-    q = (select(*key, flag(A.status == "open"),
-                flag(and_(A.status == "open", A.due_on < local_today())))
-         .select_from(A).join(Complaint, Complaint.id == A.complaint_id)
-         .where(A.status == "open"))
-    q = _ward_join(q, ward_ids, by == "ward")
-    if key:
-        q = q.group_by(*key)
-    return grouped(db.session.execute(q), by, SNAPSHOT_COUNTS[2:])
+def _snapshot(counts: list, table, where, case_id, ward_ids, by):
+    """Counts over some open records: for the chosen wards (a case once), or per ward (a
+    case in each of its wards); the wards looked up by each record's case."""
+    cw = complaint_wards.c
+    key = [cw.ward_id] if by == "ward" else []
+    q = select(*key, *counts).select_from(table).where(where)
+    if by == "ward":
+        q = q.join(complaint_wards, cw.complaint_id == case_id).group_by(cw.ward_id)
+        if ward_ids is not None:
+            q = q.where(cw.ward_id.in_(ward_ids))
+    elif ward_ids is not None:
+        q = q.where(exists().where(cw.complaint_id == case_id, cw.ward_id.in_(ward_ids)))
+    return q
 
 
 PARTS = {("complaint_rate", "numerator"): "complaints", ("on_time_rate", "numerator"): "on_time",
