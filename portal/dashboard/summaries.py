@@ -118,10 +118,11 @@ def refresh(conn, name: str, keys) -> None:
 def rebuild(conn, names=None, lo: date | None = None, hi: date | None = None) -> None:
     """Recompute whole tables (or every ward between two days) from the base tables."""
     _lock(conn)
+    if names is None and lo is None:  # everything is recomputed: the marks are done with
+        # (deleted first, as refresh_dirty does: a mark committed after this stays)
+        conn.execute(delete(SummaryDirty.__table__))
     for name in names or SUMMARIES:
         _replace(conn, SUMMARIES[name], None, lo, hi)
-    if names is None and lo is None:  # everything is current: the marks are done with
-        conn.execute(delete(SummaryDirty.__table__))
 
 
 def refresh_dirty(conn) -> int:
