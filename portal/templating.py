@@ -7,7 +7,7 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.auth.permissions import may
 from portal.i18n import current_locale_tag
@@ -63,6 +63,47 @@ def endpoint_url(endpoint: str) -> str:
     if (url := cached.get(key)) is None:
         url = cached[key] = url_for(endpoint)
     return url
+
+
+def escape_str(value) -> str:
+    """escape(value) as a plain str, for HTML written in Python (a list's rows): the same
+    characters replaced the same way, without a Markup object per value; the writer wraps
+    what it builds in Markup once. Markup and other objects with __html__ go through
+    escape() itself (they are not escaped twice)."""
+    if value.__class__ is not str:
+        return str(escape(value))
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
+
+
+class Page:
+    """One page of a list whose total is already known (the pager macro reads these; the
+    same attributes as Flask-SQLAlchemy's Pagination)."""
+
+    __slots__ = ("items", "page", "per_page", "total")
+
+    def __init__(self, items: list, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
 def table_region() -> Markup:

@@ -63,7 +63,8 @@ def upgrade():
 
     from portal.dashboard import summaries
 
-    summaries.rebuild(op.get_bind())
+    summaries.rebuild(op.get_bind(), names=["discharges", "followups", "surveys",
+                                            "survey_dimensions"])
 
 
 def downgrade():

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.calendar.models import CalendarDay
 from portal.extensions import db
+
+# built once, run with parameters on the session's connection (every list page reads it)
+_EXCEPTIONS = select(CalendarDay.day, CalendarDay.kind).where(
+    CalendarDay.day.between(bindparam("first"), bindparam("last")))
 
 
 class WorkingCalendar:
@@ -29,8 +33,7 @@ class WorkingCalendar:
 
     def __init__(self, first: date, last: date):
         self.first, self.last = first, last
-        rows = db.session.execute(select(CalendarDay.day, CalendarDay.kind)
-                                  .where(CalendarDay.day.between(first, last)))
+        rows = db.session.connection().execute(_EXCEPTIONS, {"first": first, "last": last})
         self.exceptions = {day: kind == "workday" for day, kind in rows}
 
     def is_working_day(self, d: date) -> bool:

@@ -5,9 +5,11 @@ made since it was loaded; a missing requirement 422 beside the field; a refused 
 """
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from portal.audit.services import record
@@ -46,8 +48,9 @@ def case_context(case, **extra) -> dict:
         "case": case, "events": timeline.timeline(case.id), "earlier": repeats.earlier_cases(case),
         "moves": moves, "cal": calendar_for(dates), "today": local_today(),
         "patient": db.session.get(Patient, case.patient_id) if case.patient_id else None,
-        "cause_form": CauseForm(formdata=None), "action_form": _action_form(case),
-        "comment_form": CommentForm(formdata=None), "verify_form": VerifyActionForm(formdata=None),
+        "cause_form": _blank(CauseForm), "action_form": _action_form(case),
+        "comment_form": _blank(CommentForm), "verify_form": _blank(VerifyActionForm),
+        "fields": fields_html,
         "errors": {}, "stale": None, "revealed": False,
         # the wards to assign to: only loaded when this user may assign now
         "ward_choices": _ward_choices() if any(m.name == "assign" for m in moves) else [],
@@ -57,8 +60,40 @@ def case_context(case, **extra) -> dict:
     return ctx
 
 
+def _blank(form_class):
+    """A form of the case page with nothing posted: fields_html() may reuse its HTML."""
+    form = form_class(formdata=None)
+    form.blank = True
+    return form
+
+
+_FIELDS: dict[tuple, Markup] = {}
+
+
+def fields_html(form, *names: str, hints: dict | None = None) -> Markup:
+    """The form-field macro (macros/forms.html) for these fields of `form`, in order.
+
+    A case page shows four forms; rendered by WTForms and the macro they cost more than the
+    rest of the page. A blank form's fields (_blank: nothing posted, no errors) are rendered
+    once per language and process and reused: what they show depends on the form class,
+    the field and the language only (fixed choices, no defaults from the case; the owner
+    choices of the action form vary and are never given here). A form that was posted
+    (422: its input and errors) is rendered each time.
+    """
+    key = None
+    if getattr(form, "blank", False) and not form.errors:
+        key = (type(form), names, tuple(sorted((hints or {}).items())), str(get_locale()))
+        if (html := _FIELDS.get(key)) is not None:
+            return html
+    macro = current_app.jinja_env.get_template("macros/forms.html").module.field
+    html = Markup("".join(macro(form[name], hint=(hints or {}).get(name)) for name in names))
+    if key is not None:
+        _FIELDS[key] = html
+    return html
+
+
 def _action_form(case) -> ActionForm:
-    form = ActionForm(formdata=None)
+    form = _blank(ActionForm)
     if case.kind == "complaint" and case.state not in workflow.CLOSED_STATES:
         form.fill_owners(changes.owner_candidates(case))
     return form

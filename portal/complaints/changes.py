@@ -5,9 +5,10 @@ made, and an audit entry with ids only. Services flush; the view commits.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 from flask_babel import lazy_gettext as _  # services also run outside requests
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.audit.services import record
 from portal.complaints import deadlines, repeats, workflow
@@ -205,15 +206,22 @@ def add_cause(case, user, category: str, narrative: str, lesson: str) -> RootCau
 
 def owner_candidates(case) -> list:
     """Who may own a corrective action: active nurses and head nurses of the case's wards."""
-    from portal.auth.models import User, user_wards
-
     ward_ids = [w.id for w in case.wards]
     if not ward_ids:
         return []
-    on_wards = select(user_wards.c.user_id).where(user_wards.c.ward_id.in_(ward_ids))
-    return list(db.session.scalars(select(User).where(
-        User.active, User.role.in_(("nurse", "head_nurse")), User.id.in_(on_wards))
-        .order_by(User.role.desc(), User.username)))
+    return list(db.session.scalars(_owner_candidates(), {"ward_ids": ward_ids}))
+
+
+@cache
+def _owner_candidates():
+    """Built once (the case page and every action read it); parameter ward_ids."""
+    from portal.auth.models import User, user_wards
+
+    on_wards = select(user_wards.c.user_id).where(
+        user_wards.c.ward_id.in_(bindparam("ward_ids", expanding=True)))
+    return (select(User).where(User.active, User.role.in_(("nurse", "head_nurse")),
+                               User.id.in_(on_wards))
+            .order_by(User.role.desc(), User.username))
 
 
 def add_action(case, user, what: str, due_on: date | None, owner_id: int | None = None,

@@ -55,7 +55,12 @@ class ComplaintCategory(Base):
     __mapper_args__ = {"version_id_col": version}
 
     def label(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_zh
+        return self.label_in(locale, self.name_zh, self.name_en)
+
+    @staticmethod
+    def label_in(locale: str, name_zh: str, name_en: str) -> str:
+        """The category's name in the language of `locale` (also for Core rows)."""
+        return name_en if locale == "en" else name_zh
 
 
 class ReferenceCounter(Base):

@@ -8,58 +8,84 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from functools import cache
+
+from sqlalchemy import Date, and_, bindparam, func, or_, select
 
 from portal.calendar.services import working_days_after
+from portal.complaints import services
 from portal.complaints.models import Complaint, CorrectiveAction, complaint_wards
-from portal.complaints.services import OPEN_STATES, visible
+from portal.complaints.services import OPEN_STATES
 from portal.extensions import db
 from portal.timeutil import local_today
 
 
-def _parts(user) -> list:
-    """The reasons a case waits for this user, as DISJOINT conditions that an index can
-    answer (state, or state and deadline): due within a working day; otherwise (no deadline
-    or a later one) the states this role moves on. The badge is fetched on every page, so it
-    is counted as a sum of per-part counts: one OR over them made SQLite read every case."""
-    soon = working_days_after(local_today(), 1)
+@cache
+def _parts(role: str) -> tuple:
+    """The reasons a case waits for a user of this role, as DISJOINT conditions that an
+    index can answer (state, or state and deadline): due within a working day; otherwise
+    (no deadline or a later one) the states this role moves on. Parameters: `soon` (a
+    working day after today), `my_wards` (the user's wards). The badge is fetched on every
+    page, so it is counted as a sum of per-part counts (one OR over them made SQLite read
+    every case), with statements built once per role."""
+    soon = bindparam("soon", type_=Date)
     not_soon = or_(Complaint.next_due_on.is_(None), Complaint.next_due_on > soon)
     parts = [and_(Complaint.state.in_(OPEN_STATES), Complaint.next_due_on <= soon)]
-    if user.role == "head_nurse":
-        on_my_wards = Complaint.id.in_(select(complaint_wards.c.complaint_id)
-                                       .where(complaint_wards.c.ward_id.in_(user.ward_ids)))
+    if role == "head_nurse":
+        on_my_wards = Complaint.id.in_(
+            select(complaint_wards.c.complaint_id)
+            .where(complaint_wards.c.ward_id.in_(bindparam("my_wards", expanding=True))))
         parts.append(and_(Complaint.state.in_(("assigned", "investigating", "responded")),
                           not_soon, on_my_wards))
         parts.append(and_(Complaint.state == "received", not_soon,
                           Complaint.kind != "complaint", on_my_wards))
-    if user.role == "quality":
+    if role == "quality":
         open_action = select(CorrectiveAction.id).where(
             CorrectiveAction.complaint_id == Complaint.id, CorrectiveAction.status == "open")
         parts.append(and_(Complaint.state.in_(("received", "verified", "acknowledged")),
                           not_soon))
         parts.append(and_(Complaint.state == "corrective_action", not_soon,
                           ~open_action.exists()))
-    return parts
+    return tuple(parts)
 
 
-def _waiting(user):
-    return and_(visible(user), or_(*_parts(user)))
+def _shape(user) -> tuple[str, str]:
+    return services.visible_shape(user), user.role
 
 
-def waiting_count_query(user):
+def _params(user) -> dict:
+    params = {"soon": working_days_after(local_today(), 1), **services.visible_params(user)}
+    if user.role == "head_nurse":
+        params["my_wards"] = user.ward_ids
+    return params
+
+
+@cache
+def _count_statement(see: str, role: str):
     """SELECT (count of part 1) + (count of part 2) + ...: the parts are disjoint."""
-    see = visible(user)
-    counts = [select(func.count(Complaint.id)).where(see, part).scalar_subquery()
-              for part in _parts(user)]
+    visible = services.visible_with_params(see)
+    counts = [select(func.count(Complaint.id)).where(visible, part).scalar_subquery()
+              for part in _parts(role)]
     return select(sum(counts[1:], counts[0]))
 
 
+@cache
+def _rows_statement(see: str, role: str):
+    """A page of the waiting cases (rows.page_select), nearest deadline first; parameters
+    `limit` and `offset` besides _params()."""
+    from portal.complaints.rows import by_deadline, list_select, page_select
+
+    return page_select(list_select(services.visible_with_params(see), or_(*_parts(role))),
+                       by_deadline)
+
+
 def waiting_count(user) -> int:
-    return db.session.scalar(waiting_count_query(user)) or 0
+    return db.session.connection().execute(_count_statement(*_shape(user)),
+                                           _params(user)).scalar() or 0
 
 
-def waiting_query(user):
-    from portal.complaints.rows import list_select
-
-    return (list_select(_waiting(user))
-            .order_by(Complaint.next_due_on.asc().nulls_last(), Complaint.id))
+def waiting_statements(user) -> tuple:
+    """(rows statement with parameters `limit` and `offset`, count statement, parameters):
+    one page of the cases waiting for this user (rows.page_of)."""
+    shape = _shape(user)
+    return _rows_statement(*shape), _count_statement(*shape), _params(user)

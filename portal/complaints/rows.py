@@ -1,23 +1,30 @@
-"""The case lists (register, quality queue, waiting for me): rows, not entities.
+"""The case lists (register, quality queue, waiting for me): rows, not entities, written
+as HTML here.
 
-A list shows nine columns of fifty cases; loading them as Complaint objects (every column,
-identity map, relationship loaders) and formatting each date through Babel and a Jinja
-macro per row cost several times the SQL. Here the page is one Core query of the columns
-shown, one query for the wards' codes of those cases, and the category labels come from
-the categories the page loads anyway; dates and "time left" badges are formatted once per
-distinct value.
+A list shows nine columns of fifty cases. Loading them as Complaint objects and formatting
+each row through Jinja cost several times the SQL, so a page is:
+- one Core statement of the columns shown and one COUNT, both built once per filter shape
+  and run with parameters (services.register_statements), on the session's connection;
+- one statement for the wards' codes of those cases, one for the calendar's exceptions;
+  category labels come from the categories the page loads anyway;
+- the rows written by `table_html()` in Python, every text value escaped
+  (templating.escape_str): labels are translated and escaped once per language and
+  process, dates and "time left" badges once per distinct value per page.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import bindparam, select
 
 from portal.complaints.models import Complaint, complaint_wards
 from portal.extensions import db
+from portal.i18n import current_locale_tag
+from portal.templating import Page, table_region, url_pattern
+from portal.templating import escape_str as _e
 from portal.timeutil import LOCAL_TZ
 from portal.wards.models import Ward
 
@@ -31,36 +38,95 @@ def list_select(*conditions):
     return select(*COLUMNS).where(*conditions)
 
 
-class RowPagination(SelectPagination):
-    """Flask-SQLAlchemy's pagination over a select of columns (rows, not entities),
-    counted by the given COUNT statement rather than a subquery of every column."""
-
-    def _query_items(self) -> list:
-        query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(query))
-
-    def _query_count(self) -> int:
-        return self._query_args["session"].scalar(self._query_args["count_select"]) or 0
+def by_deadline(c) -> tuple:
+    """The queue's order (nearest deadline first, none last) of Complaint or a subquery."""
+    return c.next_due_on.asc().nulls_last(), c.id
 
 
-def paginate(query, count_query, page: int, per_page: int) -> RowPagination:
-    return RowPagination(select=query, count_select=count_query, session=db.session,
-                         page=page, per_page=per_page, error_out=False)
+def newest_first(c) -> tuple:
+    """The register's order (last received first) of Complaint or a subquery."""
+    return c.received_at.desc(), c.id.desc()
 
 
-@dataclass(slots=True)
-class CaseRow:
-    id: int
-    reference: str
-    kind: str
-    state: str
-    severity: str
-    is_repeat: bool
-    wards: str          # ward codes, comma-separated
-    category: str       # label in the page's language
-    received: str       # local time, yyyy-MM-dd HH:mm
-    due: str            # yyyy-MM-dd or ""
-    left: tuple[str, str] | None   # (badge class, text) or None without a deadline
+def page_select(query, order):
+    """One page of `query` (list columns, ordered by `order`(Complaint)) with each case's
+    ward codes: the page (parameters `limit` and `offset`) joined to its wards, a row per
+    case and ward (one with no code for a case without a ward), in the page's order and
+    then by code. One statement for what took two (the page, then its cases' wards)."""
+    page = (query.order_by(*order(Complaint)).limit(bindparam("limit"))
+            .offset(bindparam("offset")).subquery("page"))
+    return (select(*page.c, Ward.code).select_from(page)
+            .outerjoin(complaint_wards, complaint_wards.c.complaint_id == page.c.id)
+            .outerjoin(Ward, Ward.id == complaint_wards.c.ward_id)
+            .order_by(*order(page.c), Ward.code))
+
+
+def page_of(rows_statement, count_statement, params: dict, page: int,
+            per_page: int) -> Page:
+    """One page of the list and the total: `rows_statement` is a page_select() (parameters
+    `limit` and `offset` besides `params`). Items: (list columns, [ward codes])."""
+    page = max(page, 1)
+    conn = db.session.connection()
+    items: list[tuple] = []
+    last_id = None
+    for *columns, code in conn.execute(rows_statement, {**params, "limit": per_page,
+                                                         "offset": (page - 1) * per_page}):
+        if columns[0] != last_id:
+            last_id, codes = columns[0], []
+            items.append((columns, codes))
+        if code is not None:
+            codes.append(code)
+    return Page(items, page, per_page, conn.execute(count_statement, params).scalar() or 0)
+
+_LABELS: dict[str, SimpleNamespace] = {}
+OK_STATES = frozenset(("closed", "verified", "acknowledged"))
+
+
+def _td(text: str, escaped: bool = False) -> str:
+    """A table cell of the list, on its own line."""
+    return f"    <td>{text if escaped else _e(text)}</td>\n"
+
+
+def labels() -> SimpleNamespace:
+    """Labels of states, kinds, sources ... (the workflow and forms hold the one list) in the
+    page's language, translated once per language and process: `groups` as str for the
+    templates, and what the list writer needs already escaped."""
+    locale = current_locale_tag()
+    if (found := _LABELS.get(locale)) is None:
+        from portal.complaints import forms, workflow
+
+        groups = {"state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
+                  "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
+                  "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
+                  "field": forms.FIELD_LABELS}
+        groups = {name: {k: str(v) for k, v in group.items()} for name, group in groups.items()}
+        heads = (_("Reference"), _("Kind"), _("State"), _("Wards"), _("Category"),
+                 _("Severity"), _("Received"), _("Deadline"), _("Time left"))
+        repeat = _e(_("Repeat"))
+        ui = SimpleNamespace(  # what the register's filters and tabs say (_register.html)
+            title=_("Complaints & praise"), new=_("File a complaint, praise or suggestion"),
+            views=_("Views"), queue=_("Queue by deadline"), all_cases=_("All cases"),
+            kind=_("Kind"), state=_("State"), ward=_("Ward"), category=_("Category"),
+            all=_("All"), open=_("Open"), repeats=_("Repeats only"),
+            overdue=_("Overdue only"), mine=_("My open corrective actions"),
+            reference=_("Reference"), filter=_("Filter"), complaints=_("Complaints"),
+            praise=_("Praise"), suggestions=_("Suggestions"))
+        events = SimpleNamespace(  # timeline entries (timeline.entries_html), escaped
+            state=_e(_("State")), comment=_e(_("Comment")), cause=_e(_("Root cause")),
+            action=_e(_("Corrective action")), added=_e(_("added")), done=_e(_("done")),
+            verified=_e(_("verified")), effective=_e(_("effective")),
+            not_effective=_e(_("not effective")), changed=_("Changed %(field)s"))
+        found = _LABELS[locale] = SimpleNamespace(
+            groups=groups, locale=locale, ui=ui, events=events,
+            # the list's cells of these columns, by value
+            kind_td={k: _td(v) for k, v in groups["kind"].items()},
+            state_td={k: _td(f'<span class="badge{" ok" if k in OK_STATES else ""}">'
+                             f'{_e(v)}</span>', escaped=True)
+                      for k, v in groups["state"].items()},
+            severity_td={k: _td(v) for k, v in groups["severity"].items()},
+            head="</th><th>".join(map(_e, heads)),
+            repeat=f'\n      <span class="badge warn" title="{repeat}">{repeat}</span>')
+    return found
 
 
 def time_left_badge(cal, due: date | None, today: date) -> tuple[str, str] | None:
@@ -75,35 +141,57 @@ def time_left_badge(cal, due: date | None, today: date) -> tuple[str, str] | Non
     return ("warn" if left <= 1 else ""), _("%(n)d working days left", n=left)
 
 
+def badge_html(badge: tuple[str, str] | None) -> str:
+    """A time_left_badge() as HTML (escaped); a dash without a deadline."""
+    if badge is None:
+        return '<span class="muted">—</span>'
+    css = f" {_e(badge[0])}" if badge[0] else ""
+    return f'<span class="badge{css}">{_e(badge[1])}</span>'
+
+
 def local_minute(value: datetime) -> str:
     """As the |dt filter (yyyy-MM-dd HH:mm, Asia/Shanghai) without a Babel call per row."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(LOCAL_TZ).isoformat(" ", "minutes")[:16]
 
 
-def case_rows(rows, cal, today: date, category_labels: dict[int, str]) -> list[CaseRow]:
-    ids = [r.id for r in rows]
-    codes: dict[int, list[str]] = {}
-    if ids:
-        for case_id, code in db.session.execute(
-                select(complaint_wards.c.complaint_id, Ward.code)
-                .join(Ward, Ward.id == complaint_wards.c.ward_id)
-                .where(complaint_wards.c.complaint_id.in_(ids)).order_by(Ward.code)):
-            codes.setdefault(case_id, []).append(code)
-    badges: dict[date | None, tuple[str, str] | None] = {}
-    out = []
-    for r in rows:
-        due = r.next_due_on
-        if due not in badges:
-            badges[due] = time_left_badge(cal, due, today)
-        out.append(CaseRow(
-            id=r.id, reference=r.reference, kind=r.kind, state=r.state, severity=r.severity,
-            is_repeat=bool(r.is_repeat), wards=", ".join(codes.get(r.id, ())),
-            category=category_labels.get(r.category_id, "") if r.category_id else "",
-            received=local_minute(r.received_at), due=due.isoformat() if due else "",
-            left=badges[due]))
-    return out
+
+def table_html(items, today: date, category_labels: dict[int, str]) -> Markup:
+    """The list's table: `items` from page_of() (list columns, ward codes);
+    `category_labels` in the page's language. Every text value is escaped; ids are ints."""
+    from portal.calendar.services import calendar_for
+
+    escaped: dict[str, str] = {}  # ward code -> HTML
+    for _columns, codes in items:
+        for i, code in enumerate(codes):
+            if (html := escaped.get(code)) is None:
+                html = escaped[code] = _e(code)
+            codes[i] = html
+    cal = calendar_for([columns[7] for columns, _codes in items])
+    lab = labels()
+    kinds, states, severities, repeat = lab.kind_td, lab.state_td, lab.severity_td, lab.repeat
+    detail = url_pattern("complaints.detail", "case_id")
+    categories = {k: _e(v) for k, v in category_labels.items()}
+    badges: dict[date | None, str] = {}
+    out = [f'<div class="table-wrap" {table_region()}>\n'
+           f'<table>\n  <thead><tr>\n    <th>{lab.head}</th>\n  </tr></thead>\n  <tbody>\n']
+    for (case_id, reference, kind, state, severity, category_id, received, due,
+         is_repeat), codes in items:
+        if (left := badges.get(due)) is None:
+            left = badges[due] = badge_html(time_left_badge(cal, due, today))
+        out.append(
+            f'  <tr>\n    <td><a href="{detail.format(int(case_id))}">{_e(reference)}</a>'
+            f'{repeat if is_repeat else ""}</td>\n'
+            f'{kinds.get(kind) or _td(kind)}{states.get(state) or _td(state)}'
+            f'    <td>{", ".join(codes)}</td>\n'
+            f'    <td>{categories.get(category_id, "")}</td>\n'
+            f'{severities.get(severity) or _td(severity)}'
+            f'    <td>{local_minute(received)}</td>\n'
+            f'    <td>{due.isoformat() if due else ""}</td>\n'
+            f'    <td>{left}</td>\n  </tr>\n')
+    out.append("  </tbody>\n</table>\n</div>")
+    return Markup("".join(out))
 
 
 def export_columns() -> list:

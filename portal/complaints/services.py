@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from flask import abort
-from sqlalchemy import false, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, false, func, or_, select, true
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
 from portal.complaints import deadlines, repeats
@@ -35,26 +36,59 @@ OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
 
 def visible(user):
     """A condition on Complaint: the cases this user may see."""
-    if user.role == "quality":
+    return _visible_rule(visible_shape(user), user.ward_ids, user.id)
+
+
+def _visible_rule(shape: str, ward_ids, user_id):
+    """Quality staff see every case; nurses and head nurses their wards' cases and the ones
+    they received or filed; anyone else none. Values, or bind parameters (visible_with_params)."""
+    if shape == "all":
         return true()
-    if user.role in ("nurse", "head_nurse"):
+    if shape == "wards":
         mine = select(complaint_wards.c.complaint_id).where(
-            complaint_wards.c.ward_id.in_(user.ward_ids))
-        return or_(Complaint.id.in_(mine), Complaint.receiver_id == user.id,
-                   Complaint.filed_by_id == user.id)
+            complaint_wards.c.ward_id.in_(ward_ids))
+        return or_(Complaint.id.in_(mine), Complaint.receiver_id == user_id,
+                   Complaint.filed_by_id == user_id)
     return false()
 
 
+def visible_shape(user) -> str:
+    if user.role == "quality":
+        return "all"
+    return "wards" if user.role in ("nurse", "head_nurse") else "none"
+
+
+def visible_params(user) -> dict:
+    if visible_shape(user) != "wards":
+        return {}
+    return {"see_wards": user.ward_ids, "see_user": user.id}
+
+
+@cache
+def visible_with_params(shape: str):
+    """visible() with parameters (see_wards, see_user), built once per shape."""
+    return _visible_rule(shape, bindparam("see_wards", expanding=True), bindparam("see_user"))
+
+
 def get_complaint_or_404(case_id: int, user) -> Complaint:
-    case = db.session.scalar(select(Complaint).where(Complaint.id == case_id, visible(user))
-                             .options(selectinload(Complaint.wards),
-                                      selectinload(Complaint.staff),
-                                      selectinload(Complaint.causes),
-                                      selectinload(Complaint.actions)
-                                      .selectinload(CorrectiveAction.owner)))
+    case = db.session.scalar(_case_statement(visible_shape(user)),
+                             {"case_id": case_id, **visible_params(user)})
     if case is None:
         abort(404)
     return case
+
+
+@cache
+def _case_statement(see: str):
+    """A case with what its page shows loaded (receiver and category joined, the
+    collections in one statement each); built once per visibility shape (the case page and
+    every change to a case read it), run with `case_id` and visible_params()."""
+    return (select(Complaint).where(Complaint.id == bindparam("case_id"),
+                                    visible_with_params(see))
+            .options(joinedload(Complaint.receiver), joinedload(Complaint.category),
+                     selectinload(Complaint.wards), selectinload(Complaint.staff),
+                     selectinload(Complaint.causes),
+                     selectinload(Complaint.actions).selectinload(CorrectiveAction.owner)))
 
 
 def categories(*, active_only: bool = True) -> list[ComplaintCategory]:
@@ -62,6 +96,39 @@ def categories(*, active_only: bool = True) -> list[ComplaintCategory]:
     if active_only:
         query = query.where(ComplaintCategory.active)
     return list(db.session.scalars(query))
+
+
+_CATEGORY_LABELS = (select(ComplaintCategory.id, ComplaintCategory.name_zh,
+                           ComplaintCategory.name_en, ComplaintCategory.active)
+                    .order_by(ComplaintCategory.sort, ComplaintCategory.id))
+
+
+@dataclass
+class CategoryLabels:
+    all: dict[int, str]                 # every category (old cases keep retired ones)
+    active: list[tuple[int, str]]       # what a filter offers
+
+
+def category_labels(locale: str) -> CategoryLabels:
+    """Category labels in the language of `locale` (ComplaintCategory.label), one statement."""
+    rows = db.session.connection().execute(_CATEGORY_LABELS).all()
+    labels = {i: ComplaintCategory.label_in(locale, zh, en) for i, zh, en, _active in rows}
+    return CategoryLabels(labels, [(r[0], labels[r[0]]) for r in rows if r[3]])
+
+
+def ward_choices() -> list[tuple[int, str]]:
+    """(id, label) of every ward, by code, for the register's ward filter."""
+    from portal.wards.models import Ward
+
+    return [(i, Ward.label_of(code, name))
+            for i, code, name in db.session.connection().execute(_ward_choices())]
+
+
+@cache
+def _ward_choices():
+    from portal.wards.models import Ward
+
+    return select(Ward.id, Ward.code, Ward.name).order_by(Ward.code)
 
 
 @dataclass
@@ -132,55 +199,101 @@ class Filters:
     action_owner_id: int | None = None   # cases with an open corrective action this user owns
 
 
+# The register and the queue are read on every filter change: their statements are built once
+# per shape (which filters are set, whose cases) and run with parameters, as the worklist's.
+
+def _shape(user, f: Filters) -> tuple:
+    state = "open" if (f.queue or f.state == "open") else bool(f.state)
+    return (visible_shape(user), f.queue, bool(f.kind), state, bool(f.ward_id),
+            bool(f.staff_id), bool(f.category_id), f.repeat, f.overdue, bool(f.reference),
+            bool(f.action_owner_id))
+
+
+def _params(user, f: Filters, today) -> dict:
+    p = visible_params(user)
+    values = {"kind": f.kind or None, "ward": f.ward_id, "staff": f.staff_id,
+              "category": f.category_id, "today": today if f.overdue else None,
+              "ref": f.reference.strip().upper() if f.reference else None,
+              "owner": f.action_owner_id}
+    p.update((k, v) for k, v in values.items() if v is not None)
+    if f.state and f.state != "open" and not f.queue:
+        p["state"] = f.state
+    return p
+
+
+@cache
+def _where(shape: tuple) -> tuple:
+    """The conditions of a register shape (see _shape), with parameters (see _params)."""
+    (see, _queue, kind, state, ward, staff, category, repeat, overdue, reference,
+     owner) = shape
+    c = [visible_with_params(see)]
+    if kind:
+        c.append(Complaint.kind == bindparam("kind"))
+    if state == "open":  # IN, not NOT IN: a range search on the state index
+        c.append(Complaint.state.in_(OPEN_STATES))
+    elif state:
+        c.append(Complaint.state == bindparam("state"))
+    if ward:
+        c.append(Complaint.id.in_(select(complaint_wards.c.complaint_id)
+                                  .where(complaint_wards.c.ward_id == bindparam("ward"))))
+    if staff:
+        c.append(Complaint.id.in_(select(complaint_staff.c.complaint_id)
+                                  .where(complaint_staff.c.user_id == bindparam("staff"))))
+    if category:
+        c.append(Complaint.category_id == bindparam("category"))
+    if repeat:
+        c.append(Complaint.is_repeat.is_(True))
+    if overdue:
+        c.append(Complaint.next_due_on < bindparam("today"))
+    if reference:
+        c.append(Complaint.reference == bindparam("ref"))
+    if owner:
+        c.append(Complaint.id.in_(select(CorrectiveAction.complaint_id).where(
+            CorrectiveAction.owner_id == bindparam("owner"), CorrectiveAction.status == "open")))
+    return tuple(c)
+
+
+def _order(shape: tuple):
+    from portal.complaints.rows import by_deadline, newest_first
+
+    return by_deadline if shape[1] else newest_first  # the queue: nearest deadline first
+
+
+@cache
+def _page_statements(shape: tuple) -> tuple:
+    from portal.complaints.rows import list_select, page_select
+
+    return (page_select(list_select(*_where(shape)), _order(shape)),
+            select(func.count(Complaint.id)).where(*_where(shape)))
+
+
+def register_statements(user, filters: Filters, today) -> tuple:
+    """(rows statement with parameters `limit` and `offset`, count statement, parameters)
+    of one page of the register or the queue (list columns: portal/complaints/rows.py)."""
+    shape = _shape(user, filters)
+    return (*_page_statements(shape), _params(user, filters, today))
+
+
 def register_query(user, filters: Filters, today):
-    """The list columns (portal/complaints/rows.py) of the register or the queue."""
+    """Every row of the register or the queue (list columns), parameters bound."""
     from portal.complaints.rows import list_select
 
-    query = list_select(visible(user), *_conditions(filters, today))
-    if filters.queue:
-        return query.order_by(Complaint.next_due_on.asc().nulls_last(),
-                              Complaint.id)
-    return query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+    shape, params = _shape(user, filters), _params(user, filters, today)
+    query = list_select(*_where(shape)).order_by(*_order(shape)(Complaint))
+    return query.params(**params) if params else query
 
 
-def register_count(user, filters: Filters, today):
-    return select(func.count(Complaint.id)).where(visible(user), *_conditions(filters, today))
-
-
-def _conditions(f: Filters, today) -> list:
-    c = []
-    if f.kind:
-        c.append(Complaint.kind == f.kind)
-    if f.queue or f.state == "open":  # IN, not NOT IN: a range search on the state index
-        c.append(Complaint.state.in_(OPEN_STATES))
-    elif f.state:
-        c.append(Complaint.state == f.state)
-    if f.ward_id:
-        c.append(Complaint.id.in_(select(complaint_wards.c.complaint_id)
-                                  .where(complaint_wards.c.ward_id == f.ward_id)))
-    if f.staff_id:
-        c.append(Complaint.id.in_(select(complaint_staff.c.complaint_id)
-                                  .where(complaint_staff.c.user_id == f.staff_id)))
-    if f.category_id:
-        c.append(Complaint.category_id == f.category_id)
-    if f.repeat:
-        c.append(Complaint.is_repeat.is_(True))
-    if f.overdue:
-        c.append(Complaint.next_due_on < today)
-    if f.reference:
-        c.append(Complaint.reference == f.reference.strip().upper())
-    if f.action_owner_id:
-        c.append(Complaint.id.in_(select(CorrectiveAction.complaint_id).where(
-            CorrectiveAction.owner_id == f.action_owner_id, CorrectiveAction.status == "open")))
-    return c
+@cache
+def _kind_counts_statement(shape: tuple):
+    return (select(Complaint.kind, func.count(Complaint.id)).where(*_where(shape))
+            .group_by(Complaint.kind))
 
 
 def kind_counts(user, filters: Filters, today) -> dict[str, int]:
     """Cases per kind under the same filters (praise on a ward's or a staff member's record)."""
     f = Filters(**{**filters.__dict__, "kind": "", "queue": False})
-    rows = db.session.execute(select(Complaint.kind, func.count(Complaint.id))
-                              .where(visible(user), *_conditions(f, today))
-                              .group_by(Complaint.kind))
+    rows = db.session.connection().execute(_kind_counts_statement(_shape(user, f)),
+                                           _params(user, f, today))
     return dict(rows.all())
 
 

@@ -3,17 +3,21 @@ The case page and its changes are in case_views.py (same blueprint)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import gettext as babel_gettext
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from portal.auth.permissions import allow
-from portal.calendar.services import calendar_for
 from portal.complaints import notifications, rows, services
 from portal.complaints.forms import NewCaseForm
 from portal.extensions import db
 from portal.htmx import redirect_after_post, render, toast, trigger
 from portal.i18n import current_locale_tag
 from portal.reports.exports import export_response, wants_export
+from portal.templating import endpoint_url
 from portal.timeutil import LOCAL_TZ, local_today
 
 bp = Blueprint("complaints", __name__)
@@ -39,10 +43,6 @@ def _filters() -> services.Filters:
 @bp.route("/complaints")
 @allow(*CLINICAL)
 def register():
-    from sqlalchemy import select
-
-    from portal.wards.models import Ward
-
     user = current_user._get_current_object()
     today = local_today()
     filters = _filters()
@@ -50,25 +50,16 @@ def register():
         return export_response("complaints", rows.export_columns(),
                                rows.export_select(services.register_query(user, filters, today)),
                                fmt, _("Complaints & praise"), filters=request.args)
-    page = rows.paginate(services.register_query(user, filters, today),
-                         services.register_count(user, filters, today),
-                         request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
-    categories = services.categories(active_only=False)
-    page.items = _rows(page.items, categories, today)
+    page = rows.page_of(*services.register_statements(user, filters, today),
+                        request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    categories = services.category_labels(current_locale_tag())
     return render("complaints/register.html", "complaints/_register.html", results=page,
-                  filters=filters,
+                  table=rows.table_html(page.items, today, categories.all), filters=filters,
+                  register_url=endpoint_url("complaints.register"),
                   # counts per kind on a ward's or a staff member's record
                   counts=services.kind_counts(user, filters, today)
                   if filters.ward_id or filters.staff_id else None,
-                  categories=[c for c in categories if c.active],
-                  wards=db.session.scalars(select(Ward).order_by(Ward.code)).all())
-
-
-def _rows(items, categories, today) -> list[rows.CaseRow]:
-    """Display rows: one calendar for the page's deadlines, labels in the page's language."""
-    locale = current_locale_tag()
-    cal = calendar_for([r.next_due_on for r in items])
-    return rows.case_rows(items, cal, today, {c.id: c.label(locale) for c in categories})
+                  categories=categories.active, wards=services.ward_choices())
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -171,12 +162,12 @@ def _intake(form, prefill: dict) -> services.Intake:
 @allow(*CLINICAL)
 def notifications_page():
     user = current_user._get_current_object()
-    page = rows.paginate(notifications.waiting_query(user),
-                         notifications.waiting_count_query(user),
-                         request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
-    page.items = _rows(page.items, services.categories(active_only=False), local_today())
+    page = rows.page_of(*notifications.waiting_statements(user),
+                        request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    table = rows.table_html(page.items, local_today(),
+                            services.category_labels(current_locale_tag()).all)
     return render("complaints/notifications.html", "complaints/_notifications.html",
-                  results=page)
+                  results=page, table=table)
 
 
 @bp.route("/complaints/badge")
@@ -186,25 +177,51 @@ def badge():
     return render("complaints/_badge_count.html", "complaints/_badge_count.html", count=count)
 
 
-_LABELS: dict[str, dict] = {}
-
-
 @bp.context_processor
 def complaint_labels():
-    """Labels for states, kinds, sources ... (the workflow and forms hold the one list),
-    translated once per language and process rather than once per row or page."""
-    locale = current_locale_tag()
-    if locale not in _LABELS:
-        from portal.complaints import forms, workflow
+    """Labels for states, kinds, sources ... translated once per language and process
+    (rows.labels) rather than once per row or page."""
+    labels = rows.labels()
+    return {"complaint_labels": labels.groups, "list_ui": labels.ui, "locale_tag": labels.locale,
+            "gettext": _gettext(str(get_locale())),
+            "time_left_badge": rows.time_left_badge, "timeline_html": _timeline_html}
 
-        groups = {"state": workflow.STATE_LABELS, "kind": forms.KIND_LABELS,
-                  "praise_type": forms.PRAISE_LABELS, "source": forms.SOURCE_LABELS,
-                  "severity": forms.SEVERITY_LABELS, "cause": forms.CAUSE_LABELS,
-                  "field": forms.FIELD_LABELS}
-        _LABELS[locale] = {name: {k: str(v) for k, v in labels.items()}
-                           for name, labels in groups.items()}
-    return {"complaint_labels": _LABELS[locale], "locale_tag": locale,
-            "time_left_badge": rows.time_left_badge}
+
+_GETTEXT: dict[str, object] = {}
+
+
+def _gettext(locale: str):
+    """Jinja's gettext (`_()`) for the complaint pages in `locale`, each message looked up
+    once per language and process: Flask-Babel's lookup (request context, domain,
+    translations) cost more than the rest of a label's rendering, and a case page shows
+    sixty. The same result as the installed newstyle gettext (jinja2.ext: Markup under
+    autoescape, then `%`)."""
+    if (found := _GETTEXT.get(locale)) is None:
+        messages: dict[str, str] = {}
+        plain: dict[str, Markup] = {}  # under autoescape, without variables: the result
+
+        @pass_context
+        def gettext(context, string: str, **variables):
+            autoescape = context.eval_ctx.autoescape
+            if autoescape and not variables and (done := plain.get(string)) is not None:
+                return done
+            if (text := messages.get(string)) is None:
+                text = messages[string] = babel_gettext(string)
+            if autoescape:
+                if not variables:
+                    done = plain[string] = Markup(text) % variables
+                    return done
+                text = Markup(text)
+            return text % variables
+
+        found = _GETTEXT[locale] = gettext
+    return found
+
+
+def _timeline_html(entries, timed=True):
+    from portal.complaints.timeline import entries_html
+
+    return entries_html(entries, timed)
 
 
 # routes on the same blueprint: the case page and its changes; the categories admin page

@@ -16,7 +16,10 @@ def register_cli(app: Flask) -> None:
 @click.command("verify-summaries")
 @click.option("--limit", default=20, show_default=True, help="Differing keys listed per table.")
 def verify_summaries(limit: int):
-    """Recompute every summary from the base tables and compare; exit 1 when they differ."""
+    """Recompute every summary from the base tables and compare; exit 1 when they differ.
+
+    The keys writes have marked (summary_dirty) are recomputed first, as any reader does,
+    inside this command's transaction, which is then rolled back: it changes nothing."""
     from portal.dashboard import summaries
 
     found = summaries.differences(db.session.connection())

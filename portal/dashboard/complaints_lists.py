@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from portal.dashboard.sqlutil import utc_bounds
+from portal.dashboard.sqlutil import rare, utc_bounds
 from portal.extensions import db
 from portal.timeutil import local_today, to_local
 
 try:
     from portal.complaints.models import (
+        STATES,
         Complaint,
         ComplaintCategory,
         CorrectiveAction,
         complaint_wards,
     )
+    OPEN_STATES = tuple(s for s in STATES if s not in ("closed", "withdrawn"))
 except ImportError:  # pragma: no cover - metrics_complaints.AVAILABLE is False then
     Complaint = None
 
@@ -41,7 +43,8 @@ def with_loads(query, kind):
 def queue(filters) -> dict:
     """Open complaints by nearest deadline, overdue and repeat counts, actions due."""
     today = local_today()
-    is_open = [Complaint.kind == "complaint", Complaint.state.not_in(CLOSED)]
+    # state IN (the open ones), not NOT IN: an index reads the open cases, not every case ever
+    is_open = [Complaint.kind == "complaint", rare(Complaint.state.in_(OPEN_STATES))]
     base = _in_wards(select(Complaint).where(*is_open), Complaint.id, filters.ward_ids)
     cases = db.session.scalars(
         with_loads(base, "cases").order_by(Complaint.next_due_on.is_(None),
@@ -61,17 +64,28 @@ def queue(filters) -> dict:
 
 
 def top_categories(filters, limit: int = 5) -> list[tuple[str, str, int]]:
-    """[(category code, label, complaints)] received in the period, most first."""
-    lo, hi = utc_bounds(*filters.period.clipped())
-    label = ComplaintCategory.name_en if str(get_locale()) == "en" else ComplaintCategory.name_zh
-    q = (select(ComplaintCategory.code, label, func.count(distinct(Complaint.id)))
-         .join(Complaint, Complaint.category_id == ComplaintCategory.id)
-         .where(Complaint.kind == "complaint", Complaint.state != "withdrawn",
-                Complaint.received_at >= lo, Complaint.received_at < hi))
-    q = _in_wards(q, Complaint.id, filters.ward_ids)
-    q = q.group_by(ComplaintCategory.code, label).order_by(
-        func.count(distinct(Complaint.id)).desc(), ComplaintCategory.code).limit(limit)
-    return [tuple(r) for r in db.session.execute(q)]
+    """[(category code, label, complaints)] received in the period, most first (from the
+    daily summary; a case on several of the chosen wards counts once)."""
+    from portal.dashboard import summaries
+    from portal.dashboard.metrics_complaints import by_ward_set
+    from portal.dashboard.models import ComplaintDaily as S
+    from portal.dashboard.summary_sql import complaint_ward_filter
+
+    summaries.current()
+    start, end = filters.period.clipped()
+    q = (select(S.category_id, S.wards, func.sum(S.complaints))
+         .where(S.day >= start, S.day <= end, S.category_id != 0, S.complaints > 0)
+         .group_by(S.category_id, S.wards))
+    if filters.ward_ids is not None:
+        q = q.where(complaint_ward_filter(S.__table__, filters.ward_ids))
+    counts = by_ward_set(db.session.execute(q), filters.ward_ids, "month", ("complaints",))
+    cats = {c.id: c for c in db.session.scalars(
+        select(ComplaintCategory).where(ComplaintCategory.id.in_(list(counts))))}
+    english = str(get_locale()) == "en"
+    rows = [(cats[i].code, cats[i].name_en if english else cats[i].name_zh, n["complaints"])
+            for i, n in counts.items() if i in cats and n["complaints"]]
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    return rows[:limit]
 
 
 def _case_row(c) -> list:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, exists, func, select
 
+from portal.dashboard import summaries, summary_sql
 from portal.dashboard.complaints_lists import (
     EXPORT_COLUMNS,
     LEADER_TEMPLATE,
@@ -23,6 +24,7 @@ from portal.dashboard.complaints_lists import (
     with_loads,
 )
 from portal.dashboard.metrics import Metric
+from portal.dashboard.models import ComplaintDaily
 from portal.dashboard.sqlutil import (
     grouped,
     local_date_of,
@@ -85,7 +87,9 @@ METRICS = (
 
 
 def _conds(start: date, end: date) -> dict:
-    """Conditions on a case for each count; snapshot ones ignore the period."""
+    """Conditions on a case for each count (the drill-downs; snapshot ones ignore the period).
+    The period counts of the figures come from summary_complaints_daily, which
+    portal/dashboard/summary_sql.complaint_rows fills with the same conditions."""
     lo, hi = utc_bounds(start, end)
     today = local_today()
     complaint = and_(Complaint.kind == "complaint", Complaint.state != "withdrawn")
@@ -112,65 +116,75 @@ def _ward_join(q, ward_ids, by_ward: bool):
     return q
 
 
-def _scans(start: date, end: date, by: str | None) -> list[tuple[tuple[str, ...], object]]:
-    """(counts, the rows that can hold them): each read through an index over the period or
-    the open cases, so a period costs the same however many years of cases lie outside it."""
-    lo, hi = utc_bounds(start, end)
-    scans = [(("complaints", "praise"),
-              and_(Complaint.kind.in_(("complaint", "praise")), Complaint.received_at >= lo,
-                   Complaint.received_at < hi)),
-             (("deadline_due", "on_time"),
-              and_(Complaint.response_due_on >= start, Complaint.response_due_on <= end))]
-    if by != "month":
-        # state alone (the counts check the kind): with kind in the WHERE SQLite reads every
-        # complaint ever through (kind, received_at) instead of the open ones through (state)
-        scans.append((SNAPSHOT_COUNTS[:2], rare(Complaint.state.in_(OPEN_STATES))))
-    return scans
+def by_ward_set(rows, ward_ids, by: str | None, names: tuple[str, ...]) -> dict:
+    """Counts per ward set (rows: [group key,] ward set, counts...) to {group: {name: n}}:
+    a case counts once for the hospital and for any choice of wards, once in each of its
+    wards when grouped by ward."""
+    chosen = None if ward_ids is None else set(ward_ids)
+    result: dict = {}
+    for row in rows:
+        key, wards, values = (row[0], row[1], row[2:]) if by == "month" else \
+            (None, row[0], row[1:])
+        wards = summary_sql.set_wards(wards)
+        if by == "ward":
+            targets = [w for w in wards if chosen is None or w in chosen]
+        else:
+            targets = [key] if chosen is None or chosen.intersection(wards) else []
+        for target in targets:
+            counts = result.setdefault(target, dict.fromkeys(names, 0))
+            for name, v in zip(names, values, strict=False):
+                counts[name] += int(v or 0)
+    return result
 
 
 def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_f) -> dict:
-    conds = _conds(start, end)
-    key = ([complaint_wards.c.ward_id] if by == "ward" else
-           [month_of_datetime(Complaint.received_at)] if by == "month" else [])
-    names = PERIOD_COUNTS + (() if by == "month" else SNAPSHOT_COUNTS[:2])
-    result: dict = {}
-    tally = _tally(ward_ids, by, Complaint.id)
-    for counted, rows in _scans(start, end, by):
-        q = _ward_join(select(*key, *[tally(conds[n]) for n in counted])
-                       .select_from(Complaint).where(rows),
-                       ward_ids, by == "ward")
-        if key:
-            q = q.group_by(*key)
-        for k, counts in grouped(db.session.execute(q), by, counted).items():
-            result.setdefault(k, dict.fromkeys(names, 0)).update(counts)
+    """Period counts from the daily summary (per ward set: see ComplaintDaily); open and
+    overdue cases and actions as of today from the open ones (an indexed, small set)."""
+    summaries.current()
+    S = ComplaintDaily
+    key = [month_of_date(S.day)] if by == "month" else []
+    q = (select(*key, S.wards, *[func.sum(getattr(S, n)) for n in PERIOD_COUNTS])
+         .where(S.day >= start, S.day <= end).group_by(*key, S.wards))
+    if ward_ids is not None:
+        q = q.where(summary_sql.complaint_ward_filter(S.__table__, ward_ids))
+    names = PERIOD_COUNTS + (() if by == "month" else SNAPSHOT_COUNTS)
+    result = by_ward_set(db.session.execute(q), ward_ids, by, names)
     if by is None:
         result.setdefault(None, dict.fromkeys(names, 0))
-    if by != "month":
-        for k, counts in _actions(ward_ids, by).items():
+    if by == "month":
+        return result
+    today = local_today()
+    count = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # noqa: E731
+    # the open cases through (state, next_due_on), each case's wards looked up by its key:
+    # state alone (the counts check the kind), or SQLite reads every case ever through
+    # (kind, received_at), or every case of the ward through complaint_wards
+    A = CorrectiveAction
+    for counted, rows in (
+            (SNAPSHOT_COUNTS[:2], _snapshot(
+                [count(Complaint.kind == "complaint"),
+                 count(and_(Complaint.kind == "complaint", Complaint.next_due_on < today))],
+                Complaint, rare(Complaint.state.in_(OPEN_STATES)), Complaint.id, ward_ids, by)),
+            (SNAPSHOT_COUNTS[2:], _snapshot(
+                [count(A.status == "open"), count(A.due_on < today)],
+                A, rare(A.status == "open"), A.complaint_id, ward_ids, by))):
+        for k, counts in grouped(db.session.execute(rows), by, counted).items():
             result.setdefault(k, dict.fromkeys(names, 0)).update(counts)
     return result
 
 
-def _tally(ward_ids, by, id_column):
-    """Count records meeting a condition: a plain SUM when each record appears once in the
-    rows (no ward join, one ward, or grouped by ward), COUNT(DISTINCT) only when a case on
-    several of the chosen wards comes once per ward (several times cheaper on SQLite)."""
-    if ward_ids is None or len(ward_ids) == 1 or by == "ward":
-        return lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-    return lambda cond: func.count(distinct(case((cond, id_column))))
-
-
-def _actions(ward_ids, by) -> dict:
-    A = CorrectiveAction
-    flag = _tally(ward_ids, by, A.id)
-    key = [complaint_wards.c.ward_id] if by == "ward" else []
-    q = (select(*key, flag(A.status == "open"),
-                flag(and_(A.status == "open", A.due_on < local_today())))
-         .select_from(A).join(Complaint, Complaint.id == A.complaint_id))
-    q = _ward_join(q, ward_ids, by == "ward")
-    if key:
-        q = q.group_by(*key)
-    return grouped(db.session.execute(q), by, SNAPSHOT_COUNTS[2:])
+def _snapshot(counts: list, table, where, case_id, ward_ids, by):
+    """Counts over some open records: for the chosen wards (a case once), or per ward (a
+    case in each of its wards); the wards looked up by each record's case."""
+    cw = complaint_wards.c
+    key = [cw.ward_id] if by == "ward" else []
+    q = select(*key, *counts).select_from(table).where(where)
+    if by == "ward":
+        q = q.join(complaint_wards, cw.complaint_id == case_id).group_by(cw.ward_id)
+        if ward_ids is not None:
+            q = q.where(cw.ward_id.in_(ward_ids))
+    elif ward_ids is not None:
+        q = q.where(exists().where(cw.complaint_id == case_id, cw.ward_id.in_(ward_ids)))
+    return q
 
 
 PARTS = {("complaint_rate", "numerator"): "complaints", ("on_time_rate", "numerator"): "on_time",

@@ -64,6 +64,9 @@ def _key(by: str | None, ward_col, date_col):
 def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, **_filters) -> dict:
     """{ward id | 'YYYY-MM' | None: {count name: n}} from the daily summary tables
     (portal/dashboard/models.py): two GROUP BY queries over days, not over records."""
+    from portal.dashboard import summaries
+
+    summaries.current()
     F, DD = FollowUpDaily, DischargeDaily
     # a task is its discharge's first in the bucket when the previous one is due before the
     # bucket starts: before `start`, or for a month bucket before max(start, first of month)

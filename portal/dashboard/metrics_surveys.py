@@ -117,6 +117,9 @@ def _parts(overall: dict, recommend: list) -> dict:
 def aggregate(start: date, end: date, ward_ids=None, by: str | None = None, channel: str = "",
               **_f) -> dict:
     """Counts from the monthly summary (portal/dashboard/models.py), not from the answers."""
+    from portal.dashboard import summaries
+
+    summaries.current()
     S = SurveyMonthly
     key = ([S.ward_id] if by == "ward" else [month_of_date(S.day)] if by == "month" else [])
     total = lambda col: func.coalesce(func.sum(col), 0)  # noqa: E731

@@ -80,5 +80,43 @@ class SurveyDimensionMonthly(Base):
     top2: Mapped[int] = mapped_column(default=0)
 
 
+class ComplaintDaily(Base):
+    """Complaints and praise per ward set, day and category: `complaints` and `praise` on the
+    local day the case was received, `deadline_due` and `on_time` on its response due day
+    (withdrawn complaints left out, as the figures define them).
+
+    `wards` is the case's set of wards, ",3,7," (",": none), so a case involving several
+    wards is one row: the hospital and any choice of wards count it once, each ward of the
+    set counts it in the ward view (portal/dashboard/metrics_complaints.py splits the sets).
+    """
+    __tablename__ = "summary_complaints_daily"
+    __table_args__ = (Index("ix_summary_complaints_daily_day", "day"),)
+
+    wards: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    complaints: Mapped[int] = mapped_column(default=0)
+    praise: Mapped[int] = mapped_column(default=0)
+    deadline_due: Mapped[int] = mapped_column(default=0)
+    on_time: Mapped[int] = mapped_column(default=0)
+
+
+class SummaryDirty(Base):
+    """Keys a write touched and the summaries do not show yet (portal/dashboard/summaries.py
+    recomputes them before any read). Append-only: a writer inserts its keys in its own
+    transaction, a reader deletes the rows it recomputes (see summaries.refresh_dirty).
+
+    `summary` names the table (`discharges`, `followups`, `surveys`, `complaints`: `ref` is
+    a ward id, 0 for none, and `day` the day) or records whose keys are read at refresh
+    time (`task_discharges`, `responses`, `complaint_cases`: `ref` is the record's id).
+    """
+    __tablename__ = "summary_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[int] = mapped_column()
+    day: Mapped[date] = mapped_column(Date, default=NO_PREVIOUS)
+
+
 # the listener that keeps these tables current is registered with the models
 from portal.dashboard import summary_events  # noqa: E402,F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Date, and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.dashboard.models import NO_PREVIOUS
@@ -178,3 +178,105 @@ def dimension_rows(conn, ward_ids, lo, hi):
             .where(Answer.question_id.in_(ids),
                    *_range(Response.ward_id, Response.period, ward_ids, lo, hi))
             .group_by(ward, Response.period, Response.channel, Question.dimension))
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+WARD_SETS = {
+    # ",3,7," for a case on wards 3 and 7, "," for a case without a ward: ordered, so one
+    # set is one string (SQLite 3.40 has no ORDER BY inside group_concat: an ordered subquery)
+    "postgresql": "',' || coalesce((SELECT string_agg(cw.ward_id::text, ',' ORDER BY "
+                  "cw.ward_id) FROM complaint_wards cw WHERE cw.complaint_id = complaints.id)"
+                  " || ',', '')",
+    "sqlite": "',' || coalesce((SELECT group_concat(ward_id, ',') FROM (SELECT cw.ward_id "
+              "FROM complaint_wards cw WHERE cw.complaint_id = complaints.id ORDER BY "
+              "cw.ward_id)) || ',', '')",
+}
+
+
+def ward_set(ward_ids) -> str:
+    """The `wards` key of a case on these wards (see ComplaintDaily)."""
+    return "," + "".join(f"{w}," for w in sorted(ward_ids))
+
+
+def set_wards(key: str) -> list[int]:
+    return [int(w) for w in key.strip(",").split(",") if w]
+
+
+def local_day(dialect: str, column):
+    """The Asia/Shanghai day of a UTC datetime column (UTC+8 all year)."""
+    if dialect == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", column))
+    return func.date(column, literal_column("'+8 hours'"))
+
+
+def _complaint_wards(ward_ids):
+    """Cases on some wards (0: cases without a ward)."""
+    from sqlalchemy import exists
+
+    from portal.complaints.models import Complaint
+    from portal.complaints.models import complaint_wards as cw
+
+    known = [w for w in ward_ids if w]
+    conds = [Complaint.id.in_(select(cw.c.complaint_id).where(cw.c.ward_id.in_(known)))]
+    if 0 in ward_ids:
+        conds.append(~exists().where(cw.c.complaint_id == Complaint.id))
+    return or_(*conds)
+
+
+def complaint_rows(conn, ward_ids, lo, hi):
+    """Per ward set, day and category: complaints and praise by the local day received,
+    deadlines due and met by the response due day (see ComplaintDaily)."""
+    from portal.complaints.models import Complaint as C
+    from portal.dashboard.sqlutil import utc_bounds
+
+    dialect = conn.dialect.name
+    wards = literal_column(WARD_SETS[dialect])
+    category = func.coalesce(C.category_id, 0)
+    complaint = and_(C.kind == "complaint", C.state != "withdrawn")
+    by_ward = [_complaint_wards(ward_ids)] if ward_ids is not None else []
+    received = [C.kind.in_(("complaint", "praise"))]
+    if lo is not None:
+        start, end = utc_bounds(lo, hi)
+        received += [C.received_at >= start, C.received_at < end]
+    zero = literal(0)
+    flag = lambda cond: case((cond, 1), else_=0)  # noqa: E731
+    got = (select(wards.label("wards"), local_day(dialect, C.received_at).label("day"),
+                  category.label("category_id"), flag(complaint).label("complaints"),
+                  flag(C.kind == "praise").label("praise"), zero.label("deadline_due"),
+                  zero.label("on_time"))
+           .where(*received, or_(complaint, C.kind == "praise"), *by_ward))
+    on_time = and_(C.responded_at.is_not(None),
+                   local_day(dialect, C.responded_at) <= C.response_due_on)
+    due = (select(wards, C.response_due_on, category, zero, zero, literal(1), flag(on_time))
+           .where(complaint, C.response_due_on.is_not(None),
+                  *([C.response_due_on >= lo, C.response_due_on <= hi] if lo is not None
+                    else []), *by_ward))
+    u = union_all(got, due).subquery()
+    c = u.c
+    return (select(c.wards, c.day, c.category_id, func.sum(c.complaints), func.sum(c.praise),
+                   func.sum(c.deadline_due), func.sum(c.on_time))
+            .group_by(c.wards, c.day, c.category_id))
+
+
+def complaint_ward_filter(table, ward_ids):
+    """Summary rows of cases on some wards (0: without a ward), for a recompute."""
+    conds = [table.c.wards.like(f"%,{int(w)},%") for w in ward_ids if w]
+    if 0 in ward_ids:
+        conds.append(table.c.wards == ",")
+    return or_(*conds)
+
+
+def complaint_keys(conn, ids):
+    """(ward or 0, day) keys of some cases: each ward (0: none) with the day received and
+    the response due day."""
+    from portal.complaints.models import Complaint as C
+    from portal.complaints.models import complaint_wards as cw
+
+    ward = func.coalesce(cw.c.ward_id, 0)
+    joined = C.__table__.outerjoin(cw, cw.c.complaint_id == C.id)
+    return union_all(
+        select(ward, local_day(conn.dialect.name, C.received_at)).select_from(joined)
+        .where(C.id.in_(ids)),
+        select(ward, C.response_due_on).select_from(joined)
+        .where(C.id.in_(ids), C.response_due_on.is_not(None)))

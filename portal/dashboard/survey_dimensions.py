@@ -50,6 +50,9 @@ def answer_condition(dimension: str, top2: bool):
 
 
 def _counts(start, end, ward_ids, channel) -> dict[str, tuple[int, int]]:
+    from portal.dashboard import summaries
+
+    summaries.current()
     S = SurveyDimensionMonthly
     conds = [S.day >= month_start(start), S.day <= end]
     if ward_ids is not None:

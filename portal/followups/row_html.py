@@ -7,8 +7,9 @@ same markup costs a quarter of that. followups/_rows.html keeps the rest of a ta
 <tbody> (call form, messages, complaint links), which is rendered for one task at a time.
 
 The rules that keep this safe: every text value passes `_e()` (names, diagnoses,
-numbers, translated labels and formats): markupsafe's escaping, as a plain str that the row
-wraps in Markup once (an escape() per value built a Markup each time: twenty per row);
+numbers, translated labels and formats): templating.escape_str, markupsafe's escaping as
+a plain str that the row wraps in Markup once (an escape() per value built a Markup each
+time: twenty per row);
 ids, counts and dates are formatted by Python; URLs come from url_for patterns
 (templating.url_pattern).
 """
@@ -18,21 +19,12 @@ from collections.abc import Callable
 from datetime import date
 
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.followups.worklist import age_at
 from portal.privacy import mask_phone
+from portal.templating import escape_str as _e
 from portal.templating import local_datetime
-
-
-def _e(value) -> str:
-    """escape(value) as a str: the same characters replaced the same way, without the Markup
-    object per call. Markup and other objects with __html__ go through escape() itself."""
-    if value.__class__ is not str:
-        return str(escape(value))
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&#34;").replace("'", "&#39;"))
-
 
 PENDING_ROW = (' tabindex="0" data-pending="1" aria-keyshortcuts="1 2 3 4 5 6 7 8 Enter"'
                ' aria-describedby="worklist-keys"')

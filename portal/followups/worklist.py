@@ -23,6 +23,7 @@ from sqlalchemy import Date, and_, bindparam, func, or_, select, true
 from portal.db import UTCDateTime
 from portal.extensions import db
 from portal.followups.models import Discharge, FollowUpTask, Patient
+from portal.templating import Page
 from portal.timeutil import LOCAL_TZ, local_today
 from portal.wards.models import Ward
 
@@ -216,36 +217,6 @@ def worklist_rows(user, tab: str, ward: Ward | None = None, today: date | None =
 def worklist_export(user, tab: str, ward: Ward | None = None):
     """The statement of every row of a tab and its parameters (rows shaped like TaskRow)."""
     return _rows_statement(*scope_shape(user, ward), tab, False), params(user, ward)
-
-
-@dataclass
-class Page:
-    """One page of a list whose total is already known (the pager macro reads these)."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page)) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def worklist_page(user, tab: str, ward: Ward | None, page: int,

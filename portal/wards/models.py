@@ -20,4 +20,9 @@ class Ward(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return self.label_of(self.code, self.name)
+
+    @staticmethod
+    def label_of(code: str, name: str) -> str:
+        """How a ward is named in lists and choices (also from Core rows of code and name)."""
+        return f"{code} {name}"

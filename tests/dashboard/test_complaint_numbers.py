@@ -47,7 +47,10 @@ def _local_day(v) -> date | None:
 
 
 def expected(start: date, end: date, ward_id=None) -> dict:
+    """Counts from the raw rows; `ward_id` one ward or a set of wards (a case on any of them
+    counts once)."""
     end = min(end, local_today())
+    chosen = ward_id if isinstance(ward_id, set) else None if ward_id is None else {ward_id}
     wards = defaultdict(set)
     for cid, wid in db.session.execute(text("SELECT complaint_id, ward_id FROM complaint_wards")):
         wards[cid].add(wid)
@@ -57,7 +60,7 @@ def expected(start: date, end: date, ward_id=None) -> dict:
         "SELECT id, kind, state, received_at, response_due_on, responded_at, next_due_on "
         "FROM complaints")).all()
     for cid, kind, state, received, due, responded, next_due in rows:
-        if ward_id is not None and ward_id not in wards[cid]:
+        if chosen is not None and not chosen & wards[cid]:
             continue
         day = _local_day(received)
         due = date.fromisoformat(str(due)[:10]) if due else None
@@ -74,14 +77,18 @@ def expected(start: date, end: date, ward_id=None) -> dict:
             c["overdue_cases"] += bool(nd and nd < today)
     for cid, status, due in db.session.execute(text(
             "SELECT complaint_id, status, due_on FROM complaint_actions")):
-        if ward_id is not None and ward_id not in wards[cid]:
+        if chosen is not None and not chosen & wards[cid]:
             continue
         if status == "open":
             c["actions_open"] += 1
             c["actions_overdue"] += date.fromisoformat(str(due)[:10]) < today
-    c["discharges"] = db.session.execute(text(
-        "SELECT count(*) FROM discharges WHERE discharged_on >= :a AND discharged_on <= :b"
-        + (" AND ward_id = :w" if ward_id else "")), {"a": start, "b": end, "w": ward_id}).scalar()
+    c["discharges"] = sum(
+        db.session.execute(text(
+            "SELECT count(*) FROM discharges WHERE discharged_on >= :a AND discharged_on <= :b"
+            " AND ward_id = :w"), {"a": start, "b": end, "w": w}).scalar()
+        for w in chosen) if chosen is not None else db.session.execute(text(
+            "SELECT count(*) FROM discharges WHERE discharged_on >= :a AND discharged_on <= :b"),
+            {"a": start, "b": end}).scalar()
     return c
 
 
@@ -113,6 +120,64 @@ def test_hospital_counts_a_two_ward_case_once(data, login):
     assert sum(c.get("complaints", 0) for c in by_ward.values()) > total["complaint_rate"].numerator
     assert total["complaint_rate"].numerator == expected(date(2026, 1, 1), date(2026, 12, 31))[
         "complaints"]
+
+
+def test_a_head_nurse_of_two_wards_counts_a_case_on_both_once(data, login):
+    """The monthly report of a head nurse with two wards: figures over both wards, a case on
+    both counted once (the summary keeps each case's set of wards)."""
+    w1, w2 = data["wards"]["W01"].id, data["wards"]["W02"].id
+    both = db.session.execute(text(
+        "SELECT count(*) FROM (SELECT complaint_id FROM complaint_wards WHERE ward_id IN"
+        " (:a, :b) GROUP BY complaint_id HAVING count(*) = 2) x"), {"a": w1, "b": w2}).scalar()
+    assert both > 0  # the data set has cases on both wards
+    user = login("head_nurse", ward=["W01", "W02"])
+    for period in ("2026-07", "2026-Q3", "2026"):
+        f = services.read_filters({"period": period}, user)
+        assert f.ward_ids is not None and sorted(f.ward_ids) == sorted([w1, w2])
+        p = parse_period(period)
+        c = expected(p.start, p.end, {w1, w2})
+        figs = {x.metric.key: x for x in services.figures(f, by_ward=services.ward_counts(f))}
+        assert figs["complaint_rate"].numerator == c["complaints"], period
+        assert figs["on_time_rate"].numerator == c["on_time"], period
+        assert figs["on_time_rate"].denominator == c["deadline_due"], period
+        for key in ("praise", "open_cases", "overdue_cases", "actions_open", "actions_overdue"):
+            assert figs[key].value == c[key], (period, key)
+
+
+@pytest.mark.parametrize("ward", [None, "W02"])
+def test_complaint_trends_month_by_month(data, login, ward):
+    """Each trend point is the figure of its month: complaints by the month received,
+    deadlines by the month they fell due."""
+    user = login("quality")
+    f = services.read_filters({"period": "2026-Q3", **({"ward": ward} if ward else {})}, user)
+    trends = services.trends(f)
+    ward_id = data["wards"][ward].id if ward else None
+    for label, _value, counts in trends["on_time_rate"]:
+        p = parse_period(label)
+        c = expected(p.start, p.end, ward_id)
+        assert (counts.get("on_time", 0), counts.get("deadline_due", 0)) == \
+            (c["on_time"], c["deadline_due"]), label
+        assert counts.get("complaints", 0) == c["complaints"], label
+        assert counts.get("praise", 0) == c["praise"], label
+
+
+def test_top_categories_count_each_case_once(data, login, app):
+    from portal.complaints.models import ComplaintCategory
+    from portal.dashboard.complaints_lists import top_categories
+
+    user = login("quality")
+    f = services.read_filters({"period": "2026"}, user)
+    codes = dict(db.session.execute(text("SELECT id, code FROM complaint_categories")).all())
+    want: dict = defaultdict(int)
+    lo, hi = date(2026, 1, 1), min(date(2026, 12, 31), local_today())
+    for cat, kind, state, received in db.session.execute(text(
+            "SELECT category_id, kind, state, received_at FROM complaints")):
+        if cat and kind == "complaint" and state != "withdrawn" and \
+                lo <= _local_day(received) <= hi:
+            want[codes[cat]] += 1
+    with app.test_request_context():
+        got = {code: n for code, _label, n in top_categories(f, limit=50)}
+    assert got == dict(want) and ComplaintCategory is not None
 
 
 @pytest.mark.parametrize("role", ["leader", "quality"])
