@@ -242,9 +242,11 @@ def record_attempt(task: FollowUpTask | TaskState, user, *, outcome: str, key: s
         for name in TASK_FIELDS:
             set_committed_value(task, name, new[name])
         result_task = task
-    # the dashboard summaries of the task's (ward, day), as the ORM flush would have noted them
+    # the dashboard summaries of the task's (ward, day) are marked now, as the ORM flush
+    # would have marked them: a read later in this transaction recomputes them
     summary_events.touch_rows(db.session, "followup_tasks", [
         {"ward_id": task.ward_id, "due_on": task.due_on, "discharge_id": task.discharge_id}])
+    summary_events.write(db.session)
     attempt = CallAttempt(id=attempt_id, **values)
     make_transient_to_detached(attempt)   # persistent as if loaded: no INSERT at the next flush
     db.session.add(attempt)
