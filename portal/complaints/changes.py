@@ -14,10 +14,10 @@ from portal.audit.services import record
 from portal.complaints import deadlines, repeats, workflow
 from portal.complaints.models import DESCRIPTION_MAX, ComplaintEvent, CorrectiveAction, RootCause
 from portal.complaints.phones import normalise_phone
-from portal.complaints.rows import local_minute
 from portal.db import utcnow
 from portal.extensions import db
 from portal.privacy import mask_phone
+from portal.timeutil import local_minute
 
 
 class Stale(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Date, and_, bindparam, func, or_, select
+from sqlalchemy import Date, and_, bindparam, func, or_, select, union_all
 
 from portal.calendar.services import working_days_after
 from portal.complaints import services
@@ -21,32 +21,41 @@ from portal.timeutil import local_today
 
 
 @cache
-def _parts(role: str) -> tuple:
-    """The reasons a case waits for a user of this role, as DISJOINT conditions that an
-    index can answer (state, or state and deadline): due within a working day; otherwise
-    (no deadline or a later one) the states this role moves on. Parameters: `soon` (a
-    working day after today), `my_wards` (the user's wards). The badge is fetched on every
-    page, so it is counted as a sum of per-part counts (one OR over them made SQLite read
-    every case), with statements built once per role."""
-    soon = bindparam("soon", type_=Date)
-    not_soon = or_(Complaint.next_due_on.is_(None), Complaint.next_due_on > soon)
-    parts = [and_(Complaint.state.in_(OPEN_STATES), Complaint.next_due_on <= soon)]
+def _reasons(role: str) -> tuple:
+    """The reasons a case waits for a user of this role, DISJOINT: (states, deadline, other
+    conditions), deadline "soon" (due within a working day, or passed) or "not soon" (a
+    later deadline or none): due soon; otherwise the states this role moves on. Parameters:
+    `soon` (a working day after today), `my_wards` (the user's wards)."""
+    reasons = [(OPEN_STATES, "soon", ())]
     if role == "head_nurse":
         on_my_wards = Complaint.id.in_(
             select(complaint_wards.c.complaint_id)
             .where(complaint_wards.c.ward_id.in_(bindparam("my_wards", expanding=True))))
-        parts.append(and_(Complaint.state.in_(("assigned", "investigating", "responded")),
-                          not_soon, on_my_wards))
-        parts.append(and_(Complaint.state == "received", not_soon,
-                          Complaint.kind != "complaint", on_my_wards))
+        reasons.append((("assigned", "investigating", "responded"), "not soon", (on_my_wards,)))
+        reasons.append((("received",), "not soon", (Complaint.kind != "complaint", on_my_wards)))
     if role == "quality":
         open_action = select(CorrectiveAction.id).where(
             CorrectiveAction.complaint_id == Complaint.id, CorrectiveAction.status == "open")
-        parts.append(and_(Complaint.state.in_(("received", "verified", "acknowledged")),
-                          not_soon))
-        parts.append(and_(Complaint.state == "corrective_action", not_soon,
-                          ~open_action.exists()))
-    return tuple(parts)
+        reasons.append((("received", "verified", "acknowledged"), "not soon", ()))
+        reasons.append((("corrective_action",), "not soon", (~open_action.exists(),)))
+    return tuple(reasons)
+
+
+def _due(which: str):
+    soon = bindparam("soon", type_=Date)
+    return {"soon": Complaint.next_due_on <= soon, "later": Complaint.next_due_on > soon,
+            "none": Complaint.next_due_on.is_(None)}[which]
+
+
+@cache
+def _parts(role: str) -> tuple:
+    """The reasons as conditions that an index can answer (state, or state and deadline).
+    The badge is fetched on every page, so it is counted as a sum of per-part counts (one
+    OR over them made SQLite read every case), with statements built once per role."""
+    return tuple(and_(Complaint.state.in_(states),
+                      _due("soon") if due == "soon" else or_(_due("none"), _due("later")),
+                      *other)
+                 for states, due, other in _reasons(role))
 
 
 def _shape(user) -> tuple[str, str]:
@@ -64,7 +73,7 @@ def _params(user) -> dict:
 def _count_statement(see: str, role: str):
     """SELECT (count of part 1) + (count of part 2) + ...: the parts are disjoint."""
     visible = services.visible_with_params(see)
-    counts = [select(func.count(Complaint.id)).where(visible, part).scalar_subquery()
+    counts = [select(func.count()).select_from(Complaint).where(visible, part).scalar_subquery()
               for part in _parts(role)]
     return select(sum(counts[1:], counts[0]))
 
@@ -72,11 +81,25 @@ def _count_statement(see: str, role: str):
 @cache
 def _rows_statement(see: str, role: str):
     """A page of the waiting cases (rows.page_select), nearest deadline first; parameters
-    `limit` and `offset` besides _params()."""
+    `limit` and `offset` besides _params(). The cases are taken from pieces of one state
+    and one deadline range each (due soon, later, none), each in the list's order and cut
+    at limit + offset: the index on (state, next_due_on) reads a piece in that order, so a
+    page reads a few entries per piece, where one OR over the reasons read and sorted every
+    waiting case (7 ms of 50,000 cases for quality staff, 0.2 ms this way)."""
     from portal.complaints.rows import by_deadline, list_select, page_select
 
-    return page_select(list_select(services.visible_with_params(see), or_(*_parts(role))),
-                       by_deadline)
+    visible = services.visible_with_params(see)
+    upto = bindparam("limit") + bindparam("offset")
+    pieces = []
+    for states, due, other in _reasons(role):
+        for state in states:
+            for which in ("soon",) if due == "soon" else ("later", "none"):
+                # one deadline range: no NULLs among later ones, only NULLs among none
+                piece = (select(Complaint.id, Complaint.next_due_on)
+                         .where(visible, Complaint.state == state, _due(which), *other)
+                         .order_by(Complaint.next_due_on, Complaint.id).limit(upto).subquery())
+                pieces.append(select(piece.c.id))
+    return page_select(list_select(Complaint.id.in_(union_all(*pieces))), by_deadline)
 
 
 def waiting_count(user) -> int:

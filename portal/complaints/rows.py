@@ -13,7 +13,7 @@ each row through Jinja cost several times the SQL, so a page is:
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
@@ -25,7 +25,7 @@ from portal.extensions import db
 from portal.i18n import current_locale_tag
 from portal.templating import Page, table_region, url_pattern
 from portal.templating import escape_str as _e
-from portal.timeutil import LOCAL_TZ
+from portal.timeutil import local_minute
 from portal.wards.models import Ward
 
 COLUMNS = (Complaint.id, Complaint.reference, Complaint.kind, Complaint.state,
@@ -147,13 +147,6 @@ def badge_html(badge: tuple[str, str] | None) -> str:
         return '<span class="muted">—</span>'
     css = f" {_e(badge[0])}" if badge[0] else ""
     return f'<span class="badge{css}">{_e(badge[1])}</span>'
-
-
-def local_minute(value: datetime) -> str:
-    """As the |dt filter (yyyy-MM-dd HH:mm, Asia/Shanghai) without a Babel call per row."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ).isoformat(" ", "minutes")[:16]
 
 
 

@@ -9,9 +9,10 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, select
 
 from portal.complaints.models import ComplaintEvent
-from portal.complaints.rows import labels, local_minute
+from portal.complaints.rows import labels
 from portal.extensions import db
 from portal.templating import escape_str as _e
+from portal.timeutil import local_minute
 
 
 @dataclass(slots=True)

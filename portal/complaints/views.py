@@ -3,12 +3,8 @@ The case page and its changes are in case_views.py (same blueprint)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import gettext as babel_gettext
 from flask_login import current_user
-from jinja2 import pass_context
-from markupsafe import Markup
 
 from portal.auth.permissions import allow
 from portal.complaints import notifications, rows, services
@@ -183,39 +179,7 @@ def complaint_labels():
     (rows.labels) rather than once per row or page."""
     labels = rows.labels()
     return {"complaint_labels": labels.groups, "list_ui": labels.ui, "locale_tag": labels.locale,
-            "gettext": _gettext(str(get_locale())),
             "time_left_badge": rows.time_left_badge, "timeline_html": _timeline_html}
-
-
-_GETTEXT: dict[str, object] = {}
-
-
-def _gettext(locale: str):
-    """Jinja's gettext (`_()`) for the complaint pages in `locale`, each message looked up
-    once per language and process: Flask-Babel's lookup (request context, domain,
-    translations) cost more than the rest of a label's rendering, and a case page shows
-    sixty. The same result as the installed newstyle gettext (jinja2.ext: Markup under
-    autoescape, then `%`)."""
-    if (found := _GETTEXT.get(locale)) is None:
-        messages: dict[str, str] = {}
-        plain: dict[str, Markup] = {}  # under autoescape, without variables: the result
-
-        @pass_context
-        def gettext(context, string: str, **variables):
-            autoescape = context.eval_ctx.autoescape
-            if autoescape and not variables and (done := plain.get(string)) is not None:
-                return done
-            if (text := messages.get(string)) is None:
-                text = messages[string] = babel_gettext(string)
-            if autoescape:
-                if not variables:
-                    done = plain[string] = Markup(text) % variables
-                    return done
-                text = Markup(text)
-            return text % variables
-
-        found = _GETTEXT[locale] = gettext
-    return found
 
 
 def _timeline_html(entries, timed=True):

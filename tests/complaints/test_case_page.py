@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from portal.complaints import case_views, changes, views
+from portal import templating
+from portal.complaints import case_views, changes
 from portal.extensions import db
 from portal.timeutil import local_today
 from tests import factories
@@ -53,7 +54,7 @@ def test_case_page_same_as_plain_rendering(client, login, app, monkeypatch, lang
     fast = [client.get(f"/complaints/{c.id}", headers=headers, htmx=htmx).text
             for htmx in (False, True)]
     # the plain mechanisms: the installed gettext, every field through the macro each time
-    monkeypatch.setattr(views, "_gettext", lambda locale: app.jinja_env.globals["gettext"])
+    monkeypatch.setattr(templating, "jinja_gettext", lambda locale: app.jinja_env.globals["gettext"])
     monkeypatch.setattr(case_views, "_blank", lambda form_class: form_class(formdata=None))
     plain = [client.get(f"/complaints/{c.id}", headers=headers, htmx=htmx).text
              for htmx in (False, True)]
@@ -68,7 +69,7 @@ def test_register_same_as_plain_rendering(client, login, app, monkeypatch):
     urls = ("/complaints?view=queue", "/complaints?view=all&state=open", "/complaints/waiting")
     fast = [client.get(u, headers={"Accept-Language": lang}).text
             for u in urls for lang in ("zh-CN", "en")]
-    monkeypatch.setattr(views, "_gettext", lambda locale: app.jinja_env.globals["gettext"])
+    monkeypatch.setattr(templating, "jinja_gettext", lambda locale: app.jinja_env.globals["gettext"])
     plain = [client.get(u, headers={"Accept-Language": lang}).text
              for u in urls for lang in ("zh-CN", "en")]
     assert [_normalised(t) for t in fast] == [_normalised(t) for t in plain]

@@ -178,3 +178,46 @@ def test_waiting_for_me_by_role(client, login):
         refs = {made[n].reference for n in names}
         assert _refs(client, "/complaints/waiting") == refs, (role, ward)
         assert _badge(client) == len(names), (role, ward)
+
+
+def test_waiting_pages_same_as_one_or_over_the_reasons(app):
+    """The waiting list, read in pieces of one state and deadline range each cut at
+    limit + offset, pages as one OR over the reasons in deadline order would: each role,
+    pages of two, deadlines passed, tied, soon, later and none."""
+    from sqlalchemy import or_, select
+
+    from portal.complaints import notifications, rows, services
+
+    q = factories.user("quality")
+    today = local_today()
+    dues = (today - timedelta(days=3), today, today, today + timedelta(days=1),
+            today + timedelta(days=9), None)
+    states = ("received", "assigned", "investigating", "responded", "corrective_action",
+              "verified", "closed")
+    made = []
+    for i, (state, due) in enumerate((s, d) for s in states for d in dues):
+        kind = "praise" if state == "received" and i % 2 else "complaint"
+        c = cf.case(user=q, kind=kind, wards=("W01" if i % 3 else "W02",),
+                    cat=None if kind == "praise" else "attitude",
+                    **({"praise_type": "banner"} if kind == "praise" else {}))
+        made.append((c, state, due))
+    changes.add_action(made[-8][0], q, "整改", today, owner_name="张三")  # corrective, open
+    db.session.flush()
+    for c, state, due in made:
+        db.session.execute(update(Complaint).where(Complaint.id == c.id)
+                           .values(state=state, next_due_on=due))
+    db.session.commit()
+    from portal.complaints.rows import by_deadline
+
+    for user in (q, factories.user("head_nurse", wards="W01"), factories.user("nurse", "W01")):
+        see, role = notifications._shape(user)
+        params = notifications._params(user)
+        plain = db.session.scalars(
+            select(Complaint.id).where(services.visible_with_params(see),
+                                       or_(*notifications._parts(role)))
+            .order_by(*by_deadline(Complaint)), params).all()
+        assert len(plain) > 4 or role == "nurse", role
+        pages = [rows.page_of(*notifications.waiting_statements(user), n, 2)
+                 for n in range(1, len(plain) // 2 + 3)]
+        assert [columns[0] for p in pages for columns, _codes in p.items] == plain, role
+        assert {p.total for p in pages} == {len(plain)}, role
