@@ -11,6 +11,7 @@ portal/*.py, templates/*.html, templates/macros, templates/errors, templates/hom
 """
 from __future__ import annotations
 
+import gettext
 import io
 import sys
 from pathlib import Path
@@ -91,6 +92,14 @@ def mo_bytes(catalog: Catalog) -> bytes:
     return buf.getvalue()
 
 
+def mo_messages(data: bytes) -> dict:
+    """A compiled catalogue's translations, without its header: the header names the Babel
+    version that wrote it, so a newer Babel must not make a current catalogue look stale."""
+    messages = dict(gettext.GNUTranslations(io.BytesIO(data))._catalog)
+    messages.pop("", None)
+    return messages
+
+
 def compile_all() -> None:
     for _name, (directory, _files) in areas().items():
         path = po_path(directory)
@@ -124,7 +133,7 @@ def problems() -> list[str]:
         path = po_path(directory)
         if path.exists():
             mo = path.with_suffix(".mo")
-            if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):
+            if not mo.exists() or mo_messages(mo.read_bytes()) != mo_messages(mo_bytes(catalog)):
                 found.append(f"{name}: {mo.relative_to(ROOT)} is stale; run scripts/i18n.py compile")
     return found
 
