@@ -3,7 +3,8 @@
 One POST endpoint inserting one row into `floor_rows` in its own transaction, on the same
 database (DATABASE_URL) with the portal's database setup: importing portal.db installs the
 same connection listeners (SQLite: WAL, busy timeout, foreign keys, synchronous=NORMAL,
-BEGIN IMMEDIATE for a POST), and the engine gets the portal's engine options (pool_pre_ping).
+BEGIN IMMEDIATE for a POST; the test of a connection idle in the pool), and the engine gets the
+portal's engine options.
 Served by gunicorn with the settings of gunicorn.conf.py (load.py does this):
 `gunicorn benchmarks.floor_app:app`.
 """

@@ -13,7 +13,8 @@ from pathlib import Path
 DEFAULTS: dict = {
     "SECRET_KEY": None,
     "SQLALCHEMY_DATABASE_URI": None,  # default: sqlite under instance/
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # no pool_pre_ping: portal/db.py tests only connections that sat idle (one round trip less)
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "REDIS_URL": None,
     "BABEL_DEFAULT_LOCALE": "zh",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

@@ -8,6 +8,14 @@ BEGIN IMMEDIATE (requests whose method may change state, CLI commands),
 and read-only requests with a deferred BEGIN so readers never queue. A writer waits for the
 lock in short turns (`_begin_immediate`) and, after BUSY_TIMEOUT_MS, gets "database is
 locked": a 503 with Retry-After (portal/errors.py), never a 500.
+
+A pooled connection to a database server is tested before use only when it has been idle in
+the pool for PING_IDLE_SECONDS (`_ping_if_idle`): a connection that went unused that long may
+have been closed by a server restart or a firewall meanwhile, while one checked in moments
+ago is as alive as the request before showed (SQLAlchemy's pool_pre_ping tests every checkout:
+one round trip more per request). A connection that breaks while busy is handled as SQLAlchemy
+does anyway: the request gets a 503, the pool drops every connection older than the failure,
+and the next requests connect afresh.
 """
 from __future__ import annotations
 
@@ -18,7 +26,9 @@ from datetime import UTC, datetime
 from flask import g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -36,6 +46,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # wall time. 30 s stays under gunicorn's 60 s worker timeout.
 BUSY_TIMEOUT_MS = 30000
 POLL_MS = 10  # how long one try at the write lock waits (SQLite polls 1, 2, 5 ms inside)
+PING_IDLE_SECONDS = 2.0  # a server connection idle longer than this is tested before use
 
 
 def utcnow() -> datetime:
@@ -102,6 +113,34 @@ def _sqlite_connect(dbapi_connection, connection_record):
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+@event.listens_for(Pool, "checkin")
+def _idle_from(dbapi_connection, connection_record):
+    connection_record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection, connection_record, connection_proxy):
+    """Test a server connection that sat idle in the pool; a dead one is replaced (the pool
+    tries again with a new connection when a checkout listener raises DisconnectionError)."""
+    import sqlite3
+
+    since = connection_record.info.get("idle_since")
+    if (since is None or time.monotonic() - since < PING_IDLE_SECONDS
+            or isinstance(dbapi_connection, sqlite3.Connection)):
+        return  # new, recently used, or a file (SQLite has no server to lose)
+    autocommit = getattr(dbapi_connection, "autocommit", None)
+    try:
+        if autocommit is False:  # one round trip: no transaction to open and end for it
+            dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        if autocommit is False:
+            dbapi_connection.autocommit = False
+    except Exception as e:
+        raise DisconnectionError(f"idle connection failed its test: {e}") from e
 
 
 @event.listens_for(Engine, "commit")

@@ -76,3 +76,48 @@ def test_deadlock_is_a_retryable_503_not_a_500(app, client, login):
     resp = client.post("/t/deadlock")
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
     assert "本次未保存" in resp.get_data(as_text=True)  # "nothing was saved" (zh default)
+
+
+def _drop_server_connections(app) -> None:
+    """Close, on the server side, every connection the app's pool holds (as a restart does)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    other = create_engine(db.engine.url, poolclass=NullPool)
+    with other.connect() as con:
+        con.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        con.commit()
+    other.dispose()
+
+
+@pytest.fixture
+def pg_only(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a server connection to lose: PostgreSQL (SQLite is a file)")
+
+
+def test_idle_connection_closed_by_the_server_is_replaced_unnoticed(app, client, login, pg_only,
+                                                                    monkeypatch):
+    from portal import db as portal_db
+
+    login("nurse")
+    assert client.get("/followups/").status_code == 200   # the pool now holds a connection
+    db.session.remove()
+    _drop_server_connections(app)
+    monkeypatch.setattr(portal_db, "PING_IDLE_SECONDS", 0.0)  # "idle long enough": tested
+    assert client.get("/followups/").status_code == 200
+
+
+def test_recently_used_connection_is_not_tested_and_a_lost_one_heals(app, client, login, pg_only):
+    """No test on checkout (one round trip less per request): a connection the server closed
+    just after its last use fails the request that takes it (a clean 503), and the pool
+    replaces its connections, so the next request succeeds."""
+    login("nurse")
+    assert client.get("/followups/").status_code == 200
+    db.session.remove()
+    _drop_server_connections(app)
+    resp = client.get("/followups/")
+    assert resp.status_code == 503 and "Traceback" not in resp.text
+    db.session.remove()
+    assert client.get("/followups/").status_code == 200

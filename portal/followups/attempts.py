@@ -28,8 +28,7 @@ from functools import cache
 from itertools import count
 from uuid import uuid4
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -143,8 +142,15 @@ def _find_statement():
 
 
 @cache
-def _insert_statement():
-    return insert(ATTEMPTS).returning(ATTEMPTS.c.id)
+def _insert_statement(dialect: str):
+    """The attempt, unless its key is used already: then no row and no error (both SQLite
+    and PostgreSQL say ON CONFLICT DO NOTHING), so a fresh key costs one statement, with no
+    lookup before it, and a used one rolls nothing back."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (make(ATTEMPTS).on_conflict_do_nothing(index_elements=[ATTEMPTS.c.idempotency_key])
+            .returning(ATTEMPTS.c.id))
 
 
 @cache
@@ -196,10 +202,11 @@ def record_attempt(task: FollowUpTask | TaskState, user, *, outcome: str, key: s
     (status not pending, or `version` differs) raises TaskChanged. The result's task is the
     ORM task with the new values, or a new TaskState.
     """
-    existing = find_attempt(key)
-    if existing is not None:
-        return _replay(task, existing, user)
     if task.status != "pending" or (version is not None and version != task.version):
+        # moved on since the form was shown: by this very click sent before (a replay)?
+        existing = find_attempt(key)
+        if existing is not None:
+            return _replay(task, existing, user)
         raise TaskChanged(task)
     at = at or local_now()
     details = details or {}
@@ -218,15 +225,14 @@ def record_attempt(task: FollowUpTask | TaskState, user, *, outcome: str, key: s
     # them together); the task is updated only at the version it was read at, like the ORM's
     # version_id_col, and the session's objects are told what was written.
     conn = db.session.connection()
-    try:
-        attempt_id = conn.execute(_insert_statement(), values).scalar_one()
-    except IntegrityError:
-        # the same key saved meanwhile by a parallel request for another task: return that one
-        db.session.rollback()
+    attempt_id = conn.execute(_insert_statement(conn.dialect.name), values).scalar()
+    if attempt_id is None:
+        # the key is used: this click sent before (the task is locked, so that one has
+        # committed), or the same key saved by a parallel request for another task
         existing = find_attempt(key)
-        if existing is None:
-            raise
-        return AttemptResult(get_task_or_404(existing.task_id, user), existing, replayed=True)
+        if existing is None:   # cannot happen: the conflicting row is committed or ours
+            raise TaskChanged(task)
+        return _replay(task, existing, user)
     changed = conn.execute(_update_statement(), {
         "task_id": task_id, "loaded": task.version,
         **{f"new_{name}": new[name] for name in TASK_FIELDS}}).rowcount
