@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, abort, current_app, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -21,6 +21,7 @@ from portal.reports import list_columns
 from portal.reports.exports import export_response, wants_export
 from portal.surveys import phone as phone_survey
 from portal.templating import endpoint_url, url_pattern
+from portal.templating import escape_str as _e
 from portal.timeutil import local_today
 
 bp = Blueprint("followups", __name__)
@@ -167,7 +168,32 @@ def _record(task_id: int, user, form, task):
     trigger(WORKLIST_CHANGED)
     if not is_htmx():
         return redirect_after_post(_back_url())
-    return _task_response(result.task, row=result.row, attempt=result.attempt)
+    attempt, row = result.attempt, result.row
+    if not (attempt.concerns or attempt.compliments):
+        return make_response(_row_fragment(row), 200)
+    return _task_response(result.task, row=row, attempt=attempt)
+
+
+def _row_fragment(row) -> str:
+    """followups/_task.html for a task's row alone (no form, message or complaint links),
+    written by RowHtml without the template: the fragment of the call logged most. The same
+    markup (tests/followups/test_call_logging.py compares the two)."""
+    names = labels()
+    html = RowHtml(names, _urls(), generate_csrf(), local_today(), attempts.key_maker())
+    return (f'<tbody id="task-{int(row.id)}" class="task task-{_e(row.status)}">\n'
+            f'{html.row(row, _back_url(), _outcome_buttons(names))}\n</tbody>\n')
+
+
+def _outcome_buttons(names) -> str:
+    """The outcome_buttons macro of followups/_rows.html, once per language (labels())."""
+    cached = current_app.extensions.setdefault("followup_outcome_buttons", {})
+    if (found := cached.get(id(names))) is None:
+        keys = names.outcome_keys
+        found = cached[id(names)] = "".join(
+            f'<button type="submit" name="outcome" value="{_e(o)}" data-key="{_e(keys[o])}"'
+            f' class="outcome outcome-{_e(o)}"><kbd>{_e(keys[o])}</kbd> {_e(label)}</button>\n'
+            for o, label in names.outcomes.items())
+    return found
 
 
 @bp.route("/followups/patients/<int:patient_id>/phone", methods=["POST"])

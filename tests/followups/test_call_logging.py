@@ -263,3 +263,35 @@ def test_row_button_with_a_key_used_on_another_task_shows_that_task(client, logi
     assert resp.status_code == 200 and f'id="task-{first.id}"' in resp.get_data(as_text=True)
     db.session.expire_all()
     assert n_attempts() == 1 and second.attempts == 0 and first.attempts == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_logged_call_row_is_the_templates_markup(app, client, login, monkeypatch, lang):
+    """The row written in Python after a logged call (views._row_fragment) is exactly what
+    followups/_task.html renders for it, in both languages."""
+    from flask import render_template
+
+    from portal.followups import attempts, views
+
+    monkeypatch.setattr(attempts, "key_maker", lambda: (lambda: "k" * 32))
+    login("nurse")
+    client.post("/language", data={"lang": lang, "next": "/followups/"})
+    task = task_w(rule=rule_w())
+    db.session.commit()
+    seen = {}
+    real = views._row_fragment
+
+    def both(row):
+        seen["python"] = real(row)
+        seen["template"] = render_template("followups/_task.html", row=row,
+                                           next_url=views._back_url(), form=None,
+                                           message=None, attempt=None)
+        return seen["python"]
+
+    monkeypatch.setattr(views, "_row_fragment", both)
+    resp = post(client, task, outcome="no_answer", next="/followups/?tab=all&x=<b>")
+    assert resp.status_code == 200
+    assert seen["python"] == seen["template"]
+    assert resp.get_data(as_text=True) == seen["python"]
+    assert ("无人接听" if lang == "zh" else "No answer") in seen["python"]
+    assert "&lt;b&gt;" in seen["python"] and "<b>" not in seen["python"]
