@@ -46,6 +46,11 @@ def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from portal.db import watch_engine
+
+    with app.app_context():
+        for engine in db.engines.values():
+            watch_engine(engine)
 
     @app.teardown_appcontext
     def _end_session(exc):

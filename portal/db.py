@@ -7,7 +7,10 @@ write; we take over transaction control and start write transactions with
 BEGIN IMMEDIATE (requests whose method may change state, CLI commands),
 and read-only requests with a deferred BEGIN so readers never queue. A writer waits for the
 lock in short turns (`_begin_immediate`) and, after BUSY_TIMEOUT_MS, gets "database is
-locked": a 503 with Retry-After (portal/errors.py), never a 500.
+locked": a 503 with Retry-After (portal/errors.py), never a 500. A request that may write
+loads its user first without the lock (`reading_first()`) and takes it at the view's first
+statement (`_write_lock_for_the_view`): SQLite has one writer at a time, so the lock is held
+from the view's first statement to its COMMIT, not from the request's first statement.
 
 A pooled connection to a database server is tested before use only when it has been idle in
 the pool for PING_IDLE_SECONDS (`_ping_if_idle`): a connection that went unused that long may
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
@@ -97,7 +101,41 @@ def wants_write_lock() -> bool:
     """
     if not has_request_context():
         return True
-    return request.method not in SAFE_METHODS and not g.get("_db_committed")
+    return (request.method not in SAFE_METHODS and not g.get("_db_committed")
+            and not g.get("_db_reading_first"))
+
+
+@contextmanager
+def reading_first():
+    """Statements in this block (loading the signed-in user) do not take SQLite's write lock:
+    a request that writes takes it at its next statement (_write_lock_for_the_view), so
+    nobody queues behind a request still checking its session, form and permissions."""
+    g._db_reading_first = True
+    try:
+        yield
+    finally:
+        g._db_reading_first = False
+
+
+def watch_engine(engine: Engine) -> None:
+    """The app's engines: on SQLite, a transaction begun by reading_first() turns into a write
+    transaction at the first statement that wants the write lock."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "before_cursor_execute", _write_lock_for_the_view)
+
+
+READ_FIRST = "careloop_read_first"  # connection info: this transaction began without the lock
+
+
+def _write_lock_for_the_view(conn, cursor, statement, parameters, context, executemany):
+    """End the transaction that has only read (nothing to lose) and begin the write
+    transaction on the same connection, before the statement runs. For SQLAlchemy it is one
+    transaction; the objects it loaded (the user) stay loaded."""
+    if conn.info.get(READ_FIRST) and wants_write_lock():
+        conn.info[READ_FIRST] = False
+        dbapi_connection = conn.connection.dbapi_connection
+        dbapi_connection.execute("COMMIT")
+        _begin_immediate(dbapi_connection)
 
 
 @event.listens_for(Engine, "connect")
@@ -162,8 +200,10 @@ def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
     if wants_write_lock():
+        conn.info[READ_FIRST] = False
         _begin_immediate(conn.connection.dbapi_connection)
     else:
+        conn.info[READ_FIRST] = True
         conn.exec_driver_sql("BEGIN")
 
 

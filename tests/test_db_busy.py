@@ -110,3 +110,38 @@ def test_writer_gets_the_lock_once_it_is_released(app, client, signed_in, held_l
     db.session.rollback()
     assert db.session.scalar(select(func.count(CallAttempt.id))
                              .where(CallAttempt.idempotency_key == key)) == 1
+
+
+def test_refused_write_does_not_wait_for_the_lock(client, signed_in, held_lock):
+    """The user is loaded without the write lock: a post the role may not make is answered
+    (403) while another writer holds the lock, instead of queueing for it (503)."""
+    resp = client.post("/admin/wards/new", data={"code": "W99", "name": "x"})
+    assert resp.status_code == 403
+
+
+def test_write_lock_is_taken_at_the_views_first_statement(app, client, signed_in, monkeypatch):
+    """Order in a call-logging request: the user's SELECT, then the write lock, then the
+    task's SELECT ... and the writes, all in the one write transaction."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    seen = []
+    real = portal_db._begin_immediate
+
+    def begin(dbapi_connection):
+        seen.append("BEGIN IMMEDIATE")
+        return real(dbapi_connection)
+
+    def statement(conn, cursor, sql, *args):
+        seen.append(sql.split()[0] + (" users" if "FROM users" in sql.split("WHERE")[0] else ""))
+
+    monkeypatch.setattr(portal_db, "_begin_immediate", begin)
+    db.event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        resp = client.post(f"/followups/tasks/{signed_in}/attempts",
+                           data={"outcome": "no_answer", "key": uuid.uuid4().hex}, htmx=True)
+    finally:
+        db.event.remove(db.engine, "before_cursor_execute", statement)
+    assert resp.status_code == 200
+    assert seen.index("SELECT users") < seen.index("BEGIN IMMEDIATE") < seen.index("INSERT")
+    assert seen.count("BEGIN IMMEDIATE") == 1
+    assert seen[seen.index("BEGIN IMMEDIATE") + 1] == "SELECT"   # the task, locked

@@ -21,7 +21,7 @@ from portal.audit import services as audit
 from portal.auth.models import ROLES, User
 from portal.auth.passwords import hash_password, password_problem, verify_password
 from portal.concurrency import check_version
-from portal.db import utcnow
+from portal.db import reading_first, utcnow
 from portal.extensions import db
 from portal.wards.models import Ward
 
@@ -259,7 +259,9 @@ def check_session():
 
     if request.endpoint == "static" or not session.get("_user_id"):
         return None
-    if not current_user.is_authenticated or session_expired():
+    with reading_first():  # the user is loaded before any write lock (portal/db.py)
+        signed_in = current_user.is_authenticated
+    if not signed_in or session_expired():
         # revoked (version bumped, disabled) or timed out: drop the cookie's contents
         lang = session.get("lang")
         logout_user()
