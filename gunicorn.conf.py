@@ -65,6 +65,16 @@ def when_ready(server):
             "workers share them", server.cfg.workers)
 
 
+def pre_fork(server, worker):
+    """Move everything the master has loaded (the app, its modules, mappers and caches) out of
+    the garbage collector's reach before a worker is forked: a worker's collections then scan
+    only what its requests create (at a few hundred thousand long-lived objects they cost a
+    tenth of a logged call), and the shared pages are not copied by the collector's writes."""
+    import gc
+
+    gc.freeze()
+
+
 def post_fork(server, worker):
     """Each worker opens its own database connections: drop those inherited from the master."""
     import wsgi

@@ -17,13 +17,16 @@ from portal.privacy import mask_phone
 from portal.timeutil import local_minute, local_now
 
 MINUTE = "yyyy-MM-dd HH:mm"
+# formats written without a Babel call: the part of local_minute() that each shows
+MINUTE_PARTS = {MINUTE: slice(None), "MM-dd HH:mm": slice(5, None), "HH:mm": slice(11, None)}
 
 
 def local_datetime(value: datetime | None, fmt: str = MINUTE) -> str:
     """An aware UTC datetime shown in Asia/Shanghai (the |dt filter)."""
     if not value:
         return ""
-    return local_minute(value) if fmt == MINUTE else format_datetime(value, fmt)
+    part = MINUTE_PARTS.get(fmt)
+    return local_minute(value)[part] if part is not None else format_datetime(value, fmt)
 
 
 def local_date(value: date | None, fmt: str = "yyyy-MM-dd") -> str:

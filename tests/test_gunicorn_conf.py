@@ -86,3 +86,13 @@ def test_profiling_hooks_only_when_asked(conf, monkeypatch, tmp_path):
     conf["worker_exit"](None, None)
     (written,) = tmp_path.glob("worker-*.prof")
     assert pstats.Stats(str(written)).total_calls > 0
+
+
+def test_workers_leave_the_loaded_app_to_the_garbage_collector_frozen(conf):
+    import gc
+
+    try:
+        conf["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

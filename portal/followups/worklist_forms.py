@@ -75,7 +75,14 @@ def labels() -> SimpleNamespace:
 
 class OutcomeForm(FlaskForm):
     """An outcome button of a worklist row: outcome, idempotency key, version (the call
-    logged most often). AttemptForm adds the call form's fields; `form_for_post()` picks."""
+    logged most often). AttemptForm adds the call form's fields; `form_for_post()` picks.
+
+    No CSRF field of its own: CSRFProtect checks every post before the view (the token in
+    the form or, from htmx, in X-CSRFToken), so the form's own check signed and verified the
+    same token a second time on every logged call."""
+
+    class Meta:
+        csrf = False
 
     outcome = SelectField(_l("Outcome"), choices=choices(OUTCOME_LABELS),
                           validators=[DataRequired()])

@@ -184,6 +184,15 @@ def test_other_ward_404_leader_403_csrf_400(client, login):
     assert post(client, task, outcome="no_answer").status_code == 404
     resp = client.post(url(own), data={"key": KEY, "outcome": "no_answer"}, csrf=False)
     assert resp.status_code == 400
+    # htmx without the X-CSRFToken header, and with a forged one (the forms carry no check
+    # of their own: CSRFProtect refuses before the view)
+    for headers in ({"HX-Request": "true"}, {"HX-Request": "true", "X-CSRFToken": "forged"}):
+        resp = client.post(url(own), data={"key": KEY, "outcome": "no_answer"}, csrf=False,
+                           headers=headers)
+        assert resp.status_code == 400
+    details = {"key": KEY, "outcome": "reached_patient", "details": "1",
+               "health_status": "better", "medication": "yes"}
+    assert client.post(url(own), data=details, csrf=False).status_code == 400
     assert n_attempts() == 0
 
 
