@@ -22,6 +22,9 @@ def calendar_seed():
     if rows:
         db.session.execute(insert(CalendarDay), rows)
     db.session.commit()
+    from portal.calendar.services import forget
+
+    forget()  # a bulk insert passes no flush: read the calendar again
     click.echo(f"Added {len(rows)} calendar days.")
 
 

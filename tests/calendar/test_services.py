@@ -66,14 +66,43 @@ def test_admin_edit_changes_result_at_once(app):
     assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 23)
 
 
-def test_one_query_per_call(app):
+def _calendar_queries(fn) -> int:
     from sqlalchemy import event
 
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        services.working_days_after(date(2026, 2, 13), 10)
+        fn()
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
-    assert len([s for s in statements if "calendar_days" in s]) == 1
+    return len([s for s in statements if "calendar_days" in s])
+
+
+def test_calendar_is_read_once_per_process_then_kept(app):
+    assert _calendar_queries(lambda: services.working_days_after(date(2026, 2, 13), 10)) == 1
+    assert _calendar_queries(lambda: [services.working_days_after(date(2026, 2, 13), 10),
+                                      services.is_working_day(date(2025, 10, 1)),
+                                      services.working_days_between(date(2026, 1, 1),
+                                                                    date(2026, 12, 31))]) == 0
+
+
+def test_another_process_edit_is_seen_after_the_refresh_interval(app, monkeypatch):
+    from sqlalchemy import insert
+
+    assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 23)
+    # another gunicorn worker adds a holiday: this process does not see the write itself
+    db.session.execute(insert(CalendarDay), [{"day": date(2026, 11, 23), "kind": "holiday",
+                                              "name": "elsewhere"}])
+    db.session.commit()
+    assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 23)
+    monkeypatch.setattr(services, "REFRESH_SECONDS", 0.0)  # ... until its copy is refreshed
+    assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 24)
+
+
+def test_uncommitted_edit_is_seen_by_its_transaction_and_dropped_on_rollback(app):
+    services.working_days_after(date(2026, 11, 20), 1)   # the calendar is held
+    services.save_day(None, on=date(2026, 11, 23), kind="holiday", name="test")
+    assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 24)
+    db.session.rollback()
+    assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 23)
