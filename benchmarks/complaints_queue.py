@@ -11,7 +11,9 @@ demo-data generator is not bulk). Then, signed in as quality staff:
             routing, session, access rules, ORM, templates);
   case_ms   median time of GET /complaints/<id> for a case with 20 timeline entries;
   floor_ms  median time of the SAME SQL statements the queue page issued, captured from the
-            engine and replayed on a raw DB-API cursor (no ORM, no templates);
+            engine and replayed on a raw DB-API cursor (no ORM, no templates), in blocks of
+            10 that take turns with blocks of 10 page requests (a shared machine's speed
+            drifts during a run; each side runs back to back within its block);
   case_floor_ms  the same for the case page;
   ratio     queue_ms / floor_ms;  case_ratio  case_ms / case_floor_ms;
   cpu_ratio the queue ratio in process CPU time instead of wall-clock time (same runs): on a
@@ -131,8 +133,16 @@ def _discharges(db, n: int, ward_ids: list[int], rng) -> None:
              "attending_nurse": "", "created_at": now} for k in range(size)])
 
 
+BLOCK = 10
+
+
 def measure(app, url: str, repeat: int) -> tuple[float, float, float, float]:
-    """(median app ms, median raw-SQL ms, the same two in process CPU ms) for one GET."""
+    """(median app ms, median raw-SQL ms, the same two in process CPU ms) for one GET.
+
+    The statements the page issues are captured from one request; then blocks of BLOCK
+    page requests through the app and BLOCK replays of those statements on a raw cursor
+    take turns, so a machine that speeds up or slows down during the run weighs on both
+    alike, while each side runs back to back within its block (its caches warm)."""
     from sqlalchemy import event, select
 
     from portal.auth.models import User
@@ -144,14 +154,8 @@ def measure(app, url: str, repeat: int) -> tuple[float, float, float, float]:
         client = app.test_client()
         sign_in_session(client, user)
         db.session.remove()
-        assert client.get(url).status_code == 200  # warm up
-        app_times, app_cpu = [], []
-        for _ in range(repeat):
-            t0, c0 = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            app_times.append((time.perf_counter() - t0) * 1000)
-            app_cpu.append((time.process_time() - c0) * 1000)
-            assert response.status_code == 200, response.status_code
+        for _ in range(3):  # warm up (statements, templates, the calendar)
+            assert client.get(url).status_code == 200
         captured = []
 
         def capture(conn, cursor, statement, parameters, context, executemany):
@@ -162,17 +166,24 @@ def measure(app, url: str, repeat: int) -> tuple[float, float, float, float]:
         client.get(url)
         event.remove(db.engine, "before_cursor_execute", capture)
         raw = db.engine.raw_connection()
-        raw_times, raw_cpu = [], []
+        app_times, app_cpu, raw_times, raw_cpu = [], [], [], []
         try:
-            for _ in range(repeat):
-                t0, c0 = time.perf_counter(), time.process_time()
-                cursor = raw.cursor()
-                for statement, parameters in captured:
-                    cursor.execute(statement, parameters)
-                    cursor.fetchall()
-                cursor.close()
-                raw_times.append((time.perf_counter() - t0) * 1000)
-                raw_cpu.append((time.process_time() - c0) * 1000)
+            for _ in range(max(1, repeat // BLOCK)):
+                for _ in range(BLOCK):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    response = client.get(url)
+                    app_times.append((time.perf_counter() - t0) * 1000)
+                    app_cpu.append((time.process_time() - c0) * 1000)
+                    assert response.status_code == 200, response.status_code
+                for _ in range(BLOCK):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    cursor = raw.cursor()
+                    for statement, parameters in captured:
+                        cursor.execute(statement, parameters)
+                        cursor.fetchall()
+                    cursor.close()
+                    raw_times.append((time.perf_counter() - t0) * 1000)
+                    raw_cpu.append((time.process_time() - c0) * 1000)
         finally:
             raw.close()
         log(f"{url}: {len(captured)} statements")

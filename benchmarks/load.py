@@ -16,7 +16,10 @@ bounded number of requests of mixed traffic:
 Then the same clients log calls only (phase "calls"), and post to a minimal Flask app that
 inserts one row (benchmarks/floor_app.py, phase "floor"), served with every setting of
 gunicorn.conf.py and the portal's database listeners, driven by the same client code:
-ratio = calls throughput / floor throughput. The machine may be shared, so each phase also
+ratio = calls throughput / floor throughput. The two phases take turns, --rounds times (both
+servers run; the idle one costs nothing), and the figures are the medians over the rounds
+(ratio: the median of the rounds' ratios, each listed in ratio_rounds), so a machine that
+speeds up or slows down during the run does not favour one side. The machine may be shared, so each phase also
 prints the server's CPU per request (master and workers, from /proc) and the client's CPU as
 a share of one core (the client is one Python process; near 100 it would be the bottleneck):
 ratio_cpu = floor CPU per request / call CPU per request, which other load changes least.
@@ -112,6 +115,53 @@ def print_profile(directory: str, workers: int, top: int = 30) -> None:
     log(out.getvalue())
 
 
+def compare_with_floor(result: dict, args, db, portal, procs, clients, homes, forms, stats,
+                       calls: Traffic, rng) -> None:
+    """Calls-only phases against the portal and one-row-insert phases against the floor app,
+    in turn (--rounds pairs; both servers run, the idle one costs nothing): a shared machine
+    speeds up and slows down over a run, and each pair is measured under the same conditions.
+    Figures are the medians over the rounds; ratio is the median of the rounds' ratios."""
+    from statistics import median
+
+    from benchmarks import floor_app
+
+    floor_app.create_schema(db.url)
+    fport = free_port()
+    fproc = start_gunicorn("benchmarks.floor_app:app", db.url, fport, args.workers, floor=True)
+    procs.append(fproc)
+    fclients = [Client(fport) for _ in clients]
+    floor = Traffic({"floor": 1}, {"floor": "/floor"}, {}, rng)
+    rounds, floor_acknowledged = [], []
+    for r in range(args.rounds):
+        call_r, floor_r = {}, {}
+        log(f"round {r + 1}/{args.rounds}: calls-only phase ...")
+        call_stats = measured_phase(call_r, "calls_", portal, clients, homes, calls,
+                                    args.requests, forms)
+        result["calls_resent_ok"] += resend_failed(call_stats)
+        stats.acknowledged += call_stats.acknowledged
+        log(f"round {r + 1}/{args.rounds}: floor phase ...")
+        floor_stats = measured_phase(floor_r, "floor_", fproc, fclients, homes, floor,
+                                     args.requests, [None] * len(fclients))
+        floor_acknowledged += floor_stats.acknowledged
+        call_r["ratio"] = round(call_r["calls_rps"] / floor_r["floor_rps"], 2)
+        call_r["ratio_cpu"] = round(floor_r["floor_server_cpu_ms"]
+                                    / call_r["calls_server_cpu_ms"], 2)
+        log(f"  calls {call_r['calls_rps']}/s ({call_r['calls_server_cpu_ms']} ms CPU), floor "
+            f"{floor_r['floor_rps']}/s ({floor_r['floor_server_cpu_ms']} ms): ratio "
+            f"{call_r['ratio']}")
+        rounds.append({**call_r, **floor_r})
+    for c in fclients:
+        c.close()
+    stop(fproc)
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        result[key] = sum(values) if key.endswith("5xx") else round(median(values), 2)
+    result["ratio_rounds"] = "/".join(str(r["ratio"]) for r in rounds)
+    result["floor_rows"], result["floor_missing"] = floor_app.count_rows(db.url,
+                                                                         floor_acknowledged)
+    result["floor_acknowledged"] = len(floor_acknowledged)
+
+
 def client_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -129,6 +179,8 @@ def main() -> None:
     parser.add_argument("--kill-worker", action="store_true")
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument("--no-floor", action="store_true", help="skip the calls/floor phases")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="calls-only and floor phases, in turn (default 3 pairs)")
     parser.add_argument("--profile", metavar="DIR",
                         help="cProfile the portal's call-logging requests (gunicorn.conf.py "
                              "hooks); prints the top functions and leaves DIR/worker-*.prof")
@@ -231,44 +283,14 @@ def main() -> None:
         compare = "call" in endpoints and not (args.no_floor or args.kill_worker
                                                or args.restart_postgres)
         if compare:
-            calls = Traffic({"call": 1}, endpoints, data["tasks"], rng)
-            log("calls-only phase ...")
-            call_stats = measured_phase(result, "calls_", portal, clients, homes, calls,
-                                        args.requests, forms)
-            result["calls_resent_ok"] += resend_failed(call_stats)
-            stats.acknowledged += call_stats.acknowledged
+            compare_with_floor(result, args, db, portal, procs, clients, homes, forms, stats,
+                               Traffic({"call": 1}, endpoints, data["tasks"], rng), rng)
         acknowledged = stats.acknowledged
         for c in clients:
             c.close()
         stop(portal)
         if args.profile:
             print_profile(args.profile, args.workers)
-
-        if compare:
-            from benchmarks import floor_app
-
-            floor_app.create_schema(db.url)
-            fport = free_port()
-            fproc = start_gunicorn("benchmarks.floor_app:app", db.url, fport, args.workers,
-                                   floor=True)
-            procs.append(fproc)
-            fclients = [Client(fport) for _ in clients]
-            floor = Traffic({"floor": 1}, {"floor": "/floor"}, {}, rng)
-            log("floor phase ...")
-            fstats = measured_phase(result, "floor_", fproc, fclients, homes, floor,
-                                    args.requests, [None] * len(fclients))
-            for c in fclients:
-                c.close()
-            stop(fproc)
-            result["floor_rows"], result["floor_missing"] = floor_app.count_rows(
-                db.url, fstats.acknowledged)
-            result["floor_acknowledged"] = len(fstats.acknowledged)
-            if result.get("floor_rps"):
-                result["ratio"] = round(result["calls_rps"] / result["floor_rps"], 2)
-            if result.get("calls_server_cpu_ms"):
-                # server CPU per request: what the machine's other load changes least
-                result["ratio_cpu"] = round(result["floor_server_cpu_ms"]
-                                            / result["calls_server_cpu_ms"], 2)
 
         result.update(verify(db, acknowledged, complaints_before, stats.complaints_acknowledged))
         result["lost_writes"] = result["acknowledged_missing"]

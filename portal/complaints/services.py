@@ -221,6 +221,9 @@ def _params(user, f: Filters, today) -> dict:
     return p
 
 
+_OPEN = Complaint.state.in_(OPEN_STATES)
+
+
 @cache
 def _where(shape: tuple) -> tuple:
     """The conditions of a register shape (see _shape), with parameters (see _params)."""
@@ -230,7 +233,7 @@ def _where(shape: tuple) -> tuple:
     if kind:
         c.append(Complaint.kind == bindparam("kind"))
     if state == "open":  # IN, not NOT IN: a range search on the state index
-        c.append(Complaint.state.in_(OPEN_STATES))
+        c.append(_OPEN)
     elif state:
         c.append(Complaint.state == bindparam("state"))
     if ward:
@@ -243,7 +246,8 @@ def _where(shape: tuple) -> tuple:
         c.append(Complaint.category_id == bindparam("category"))
     if repeat:
         c.append(Complaint.is_repeat.is_(True))
-    if overdue:
+    if overdue:  # only open cases have a deadline: the state index answers
+        c.extend(() if state else (_OPEN,))
         c.append(Complaint.next_due_on < bindparam("today"))
     if reference:
         c.append(Complaint.reference == bindparam("ref"))
@@ -261,9 +265,17 @@ def _order(shape: tuple):
 
 @cache
 def _page_statements(shape: tuple) -> tuple:
-    from portal.complaints.rows import list_select, page_select
+    from portal.complaints.rows import deadline_pieces_select, list_select, page_select
 
-    return (page_select(list_select(*_where(shape)), _order(shape)),
+    if shape[1]:  # the queue: open cases by deadline, read per state and deadline set or not
+        others = tuple(c for c in _where(shape) if c is not _OPEN)
+        rows = deadline_pieces_select(
+            (*others, Complaint.state == state, due)
+            for state in OPEN_STATES
+            for due in (Complaint.next_due_on.is_not(None), Complaint.next_due_on.is_(None)))
+    else:
+        rows = page_select(list_select(*_where(shape)), _order(shape))
+    return (rows,
             # count(*), not count(id): SQLite counts index entries without reading the id
             select(func.count()).select_from(Complaint).where(*_where(shape)))
 

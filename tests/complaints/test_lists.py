@@ -3,6 +3,7 @@ statements built once per filter shape: escaping, what a row shows, every filter
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from portal.complaints import changes
@@ -221,3 +222,45 @@ def test_waiting_pages_same_as_one_or_over_the_reasons(app):
                  for n in range(1, len(plain) // 2 + 3)]
         assert [columns[0] for p in pages for columns, _codes in p.items] == plain, role
         assert {p.total for p in pages} == {len(plain)}, role
+
+
+@pytest.mark.parametrize("filters", [{}, {"ward_id": "W01"}, {"kind": "complaint"},
+                                     {"overdue": True}, {"repeat": True}])
+def test_queue_pages_same_as_one_in_over_the_open_states(app, filters):
+    """The quality queue, read in pieces of one state with deadlines set or not (each cut at
+    limit + offset), pages as one IN over the open states in deadline order would: pages of
+    two, deadlines passed, tied, later and none, with the register's filters."""
+    from sqlalchemy import select
+
+    from portal.complaints import rows, services
+    from portal.complaints.rows import by_deadline
+
+    q = factories.user("quality")
+    today = local_today()
+    dues = (today - timedelta(days=3), today, today, today + timedelta(days=9), None)
+    states = ("received", "assigned", "corrective_action", "verified", "closed", "withdrawn")
+    made = []
+    for i, (state, due) in enumerate((s, d) for s in states for d in dues):
+        kind = "praise" if i % 4 == 0 else "complaint"
+        c = cf.case(user=q, kind=kind, wards=("W01" if i % 3 else "W02",),
+                    cat=None if kind == "praise" else "attitude",
+                    **({"praise_type": "banner"} if kind == "praise" else {}))
+        made.append((c, state, due, i % 5 == 0))
+    db.session.flush()
+    for c, state, due, repeat in made:
+        db.session.execute(update(Complaint).where(Complaint.id == c.id)
+                           .values(state=state, next_due_on=due, is_repeat=repeat))
+    db.session.commit()
+    if "ward_id" in filters:
+        filters = {**filters, "ward_id": factories.ward(filters["ward_id"]).id}
+    f = services.Filters(queue=True, **filters)
+    shape = services._shape(q, f)
+    where = services._where(shape)
+    params = services._params(q, f, today)
+    plain = db.session.scalars(select(Complaint.id).where(*where)
+                               .order_by(*by_deadline(Complaint)), params).all()
+    assert len(plain) > 2
+    pages = [rows.page_of(*services.register_statements(q, f, today), n, 2)
+             for n in range(1, len(plain) // 2 + 3)]
+    assert [columns[0] for p in pages for columns, _codes in p.items] == plain
+    assert {p.total for p in pages} == {len(plain)}
