@@ -83,7 +83,8 @@ class Complaint(TimestampMixin, Base):
         CheckConstraint(_in("state", STATES), name="state_known"),
         # kind and is_repeat too: the open cases' counts (dashboards) read the index alone,
         # not each open case's row scattered over every case ever filed
-        Index("ix_complaints_state_due", "state", "next_due_on", "kind", "is_repeat"),
+        # the lists' order within a state; kind and is_repeat for counts (migration 0008g)
+        Index("ix_complaints_state_due", "state", "next_due_on", "id", "kind", "is_repeat"),
         Index("ix_complaints_kind_received", "kind", "received_at"),
         Index("ix_complaints_category_received", "category_id", "kind", "received_at"),
         # the dashboard's on-time rate reads the cases whose deadline falls in a period
