@@ -1,5 +1,7 @@
-"""The open cases' counts read the (state, next_due_on, kind, is_repeat) index alone: no
-lookup of each open case's row among every case ever filed (that grew with the history)."""
+"""The open cases' counts read the (state, next_due_on, id, kind, is_repeat) index alone: no
+lookup of each open case's row among every case ever filed (that grew with the history); the
+lists read one state in (deadline, id) order from it, and no index on next_due_on alone
+competes with it."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +17,9 @@ metrics_complaints = pytest.importorskip("portal.dashboard.metrics_complaints")
 
 def test_open_cases_index_holds_kind_and_repeat(app):
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("complaints")}
-    assert indexes["ix_complaints_state_due"] == ["state", "next_due_on", "kind", "is_repeat"]
+    assert indexes["ix_complaints_state_due"] == ["state", "next_due_on", "id", "kind",
+                                                  "is_repeat"]
+    assert not [n for n, cols in indexes.items() if cols == ["next_due_on"]]
 
 
 def test_open_case_counts_read_only_the_index(app):
