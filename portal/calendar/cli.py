@@ -22,9 +22,9 @@ def calendar_seed():
     if rows:
         db.session.execute(insert(CalendarDay), rows)
     db.session.commit()
-    from portal.calendar.services import forget
+    from portal import refdata
 
-    forget()  # a bulk insert passes no flush: read the calendar again
+    refdata.forget("calendar")  # a bulk insert passes no flush: read the calendar again
     click.echo(f"Added {len(rows)} calendar days.")
 
 

@@ -2,12 +2,9 @@
 
 Rule: Monday to Friday are working days, Saturday and Sunday are not, except the days in
 `calendar_days` (public holidays on weekdays; weekend make-up workdays 调休). The exceptions
-are a few dozen rows a year, so each process holds them all (`_exceptions()`) instead of
-reading a range per call (every list page, the header badge and every no-answer call in the
-afternoon asked): read on first use, again after REFRESH_SECONDS, and at once after this
-process writes a calendar day (flush, commit or rollback: `_forget_on_write`). An admin's edit
-therefore counts at once in the process that saved it and within REFRESH_SECONDS in the other
-gunicorn workers.
+are a few dozen rows a year, so each process holds them all (portal/refdata.py) instead of
+reading a range per call: an admin's edit counts at once in the process that saved it and
+within a minute in the other gunicorn workers.
 
 Definitions (dates are local days, Asia/Shanghai):
 - ``is_working_day(d)``: d is a working day.
@@ -20,49 +17,25 @@ Definitions (dates are local days, Asia/Shanghai):
 """
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
-from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
+from portal import refdata
 from portal.calendar.models import CalendarDay
 from portal.extensions import db
 
-REFRESH_SECONDS = 60.0  # how long another worker's edit may go unseen here
-_CACHE = "calendar_exceptions"   # app.extensions: (read at, {day: is a working day})
 _EXCEPTIONS = select(CalendarDay.day, CalendarDay.kind)
-_WRITTEN = "calendar_written"    # session.info: this transaction wrote a calendar day
 
 
 def _exceptions() -> dict[date, bool]:
     """Every exception day -> whether it is a working day (this process's copy)."""
-    found = current_app.extensions.get(_CACHE)
-    if found is None or time.monotonic() - found[0] > REFRESH_SECONDS:
-        rows = db.session.connection().execute(_EXCEPTIONS)
-        found = current_app.extensions[_CACHE] = (
-            time.monotonic(), {day: kind == "workday" for day, kind in rows})
-    return found[1]
+    return refdata.held("calendar", _load_exceptions, CalendarDay)
 
 
-def forget() -> None:
-    """Read the calendar again at its next use."""
-    current_app.extensions.pop(_CACHE, None)
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_on_write(session, _context):
-    if any(isinstance(o, CalendarDay) for o in (*session.new, *session.dirty, *session.deleted)):
-        session.info[_WRITTEN] = True
-        forget()  # this transaction's own reads see its change
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_after_write(session):
-    if session.info.pop(_WRITTEN, False):
-        forget()  # committed: everyone's next read; rolled back: drop what only it saw
+def _load_exceptions() -> dict[date, bool]:
+    rows = db.session.connection().execute(_EXCEPTIONS)
+    return {day: kind == "workday" for day, kind in rows}
 
 
 class WorkingCalendar:

@@ -14,6 +14,7 @@ from flask import abort
 from sqlalchemy import bindparam, false, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import refdata
 from portal.audit.services import record
 from portal.complaints import deadlines, repeats
 from portal.complaints.models import (
@@ -110,14 +111,26 @@ class CategoryLabels:
 
 
 def category_labels(locale: str) -> CategoryLabels:
-    """Category labels in the language of `locale` (ComplaintCategory.label), one statement."""
-    rows = db.session.connection().execute(_CATEGORY_LABELS).all()
+    """Category labels in the language of `locale` (ComplaintCategory.label), from the
+    categories this process holds (portal/refdata.py)."""
+    rows = refdata.held("complaint_categories", _load_categories, ComplaintCategory)
     labels = {i: ComplaintCategory.label_in(locale, zh, en) for i, zh, en, _active in rows}
     return CategoryLabels(labels, [(r[0], labels[r[0]]) for r in rows if r[3]])
 
 
+def _load_categories() -> list[tuple]:
+    return [tuple(r) for r in db.session.connection().execute(_CATEGORY_LABELS)]
+
+
 def ward_choices() -> list[tuple[int, str]]:
-    """(id, label) of every ward, by code, for the register's ward filter."""
+    """(id, label) of every ward, by code, for the register's ward filter (held per process,
+    portal/refdata.py)."""
+    from portal.wards.models import Ward
+
+    return refdata.held("ward_choices", _load_ward_choices, Ward)
+
+
+def _load_ward_choices() -> list[tuple[int, str]]:
     from portal.wards.models import Ward
 
     return [(i, Ward.label_of(code, name))

@@ -96,7 +96,9 @@ def test_another_process_edit_is_seen_after_the_refresh_interval(app, monkeypatc
                                               "name": "elsewhere"}])
     db.session.commit()
     assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 23)
-    monkeypatch.setattr(services, "REFRESH_SECONDS", 0.0)  # ... until its copy is refreshed
+    from portal import refdata
+
+    monkeypatch.setattr(refdata, "REFRESH_SECONDS", 0.0)  # ... until its copy is refreshed
     assert services.working_days_after(date(2026, 11, 20), 1) == date(2026, 11, 24)
 
 
