@@ -14,11 +14,13 @@ from functools import cache
 from flask import abort, current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import instance_dict, manager_of_class, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from portal.audit import services as audit
-from portal.auth.models import ROLES, User
+from portal.auth.models import ROLES, User, user_wards
 from portal.auth.passwords import hash_password, password_problem, verify_password
 from portal.concurrency import check_version
 from portal.db import reading_first, utcnow
@@ -122,21 +124,58 @@ def session_expired() -> bool:
     return False
 
 
+_USER_COLUMNS = tuple(c.key for c in User.__table__.c)
+_WARD_COLUMNS = tuple(c.key for c in Ward.__table__.c)
+
+
 @cache
 def _user_statement():
-    # the user's wards come in the same statement: most pages scope their lists by them
-    return select(User).options(joinedload(User.wards)).where(User.id == bindparam("id"))
+    """The user's row and, in the same statement, the user's wards (most pages scope their
+    lists by them): one row per ward, by code."""
+    users, wards = User.__table__, Ward.__table__
+    return (select(users, *(c.label(f"ward_{c.key}") for c in wards.c)).select_from(users)
+            .outerjoin(user_wards, user_wards.c.user_id == users.c.id)
+            .outerjoin(wards, wards.c.id == user_wards.c.ward_id)
+            .where(users.c.id == bindparam("id")).order_by(wards.c.code))
 
 
 def load_user(token: str) -> User | None:
-    """Flask-Login's loader: the id and session version must both match."""
+    """Flask-Login's loader: the id and session version must both match.
+
+    Every request asks, so the user and its wards are read with one Core statement and put
+    in the session as the ORM would have loaded them (persistent, clean): the ORM's query
+    and its joined-collection loading cost several times the statement."""
     user_id, _, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.execute(_user_statement(), {"id": int(user_id)}).unique().scalar()
-    if user is None or not user.active or user.session_version != int(version):
+    rows = db.session.connection().execute(_user_statement(), {"id": int(user_id)}).all()
+    if not rows or not rows[0].active or rows[0].session_version != int(version):
         return None
+    n = len(_USER_COLUMNS)
+    user = _loaded(User, dict(zip(_USER_COLUMNS, rows[0][:n], strict=True)))
+    wards = [_loaded(Ward, dict(zip(_WARD_COLUMNS, row[n:], strict=True)))
+             for row in rows if row[n] is not None]
+    if "wards" not in inspect(user).dict:
+        set_committed_value(user, "wards", wards)
     return user
+
+
+def _loaded(model, values: dict):
+    """The session's object for this row, as a query would give it: the one the session
+    holds already (its expired attributes filled in from the row, its changes kept), or a
+    new one made persistent with these values (no INSERT; history clean)."""
+    found = db.session.identity_map.get(identity_key(model, values["id"]))
+    if found is not None:
+        loaded = instance_dict(found)
+        for key, value in values.items():
+            if key not in loaded:
+                set_committed_value(found, key, value)
+        return found
+    obj = manager_of_class(model).new_instance()   # as a query's loader makes it: no
+    instance_dict(obj).update(values)                # constructor, no change events
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
 
 
 def wards_by_code(codes: list[str]) -> list[Ward]:
