@@ -199,11 +199,13 @@ def _remember_saved(session):
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
+    # begun in reading_first() by a request that may write: its view's first statement takes
+    # the write lock
+    conn.info[READ_FIRST] = (has_request_context() and request.method not in SAFE_METHODS
+                             and g.get("_db_reading_first", False))
     if wants_write_lock():
-        conn.info[READ_FIRST] = False
         _begin_immediate(conn.connection.dbapi_connection)
     else:
-        conn.info[READ_FIRST] = True
         conn.exec_driver_sql("BEGIN")
 
 
