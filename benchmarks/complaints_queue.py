@@ -8,10 +8,13 @@ Builds (or reuses, with --db PATH of an earlier run) a SQLite database migrated 
 today), --events timeline entries and --discharges discharges (bulk-inserted here: the
 demo-data generator is not bulk). Then, signed in as quality staff:
   queue_ms  median time of GET /complaints?view=queue through the Flask app (test client:
-            routing, session, access rules, ORM, templates);
+            routing, session, access rules, ORM, templates), each request in its own app
+            context as in a server (its own database session and transaction, its signed-in
+            user loaded from the database);
   case_ms   median time of GET /complaints/<id> for a case with 20 timeline entries;
-  floor_ms  median time of the SAME SQL statements the queue page issued, captured from the
-            engine and replayed on a raw DB-API cursor (no ORM, no templates), in blocks of
+  floor_ms  median time of the SAME SQL statements the queue page issued (BEGIN, the user,
+            the page, the count), captured from the engine and replayed on a raw DB-API
+            cursor and ended with a rollback (no ORM, no templates), in blocks of
             10 that take turns with blocks of 10 page requests (a shared machine's speed
             drifts during a run; each side runs back to back within its block);
   case_floor_ms  the same for the case page;
@@ -149,46 +152,49 @@ def measure(app, url: str, repeat: int) -> tuple[float, float, float, float]:
     from portal.extensions import db
     from tests.conftest import sign_in_session
 
+    client = app.test_client()
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "bench_quality"))
-        client = app.test_client()
         sign_in_session(client, user)
+        engine = db.engine
         db.session.remove()
-        for _ in range(3):  # warm up (statements, templates, the calendar)
-            assert client.get(url).status_code == 200
-        captured = []
+    # requests run outside any app context, as in a server: each gets its own context
+    # (its own session, transaction and signed-in user, loaded from the database)
+    for _ in range(3):  # warm up (statements, templates, the calendar)
+        assert client.get(url).status_code == 200
+    captured = []
 
-        def capture(conn, cursor, statement, parameters, context, executemany):
-            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-                captured.append((statement, parameters))
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
 
-        event.listen(db.engine, "before_cursor_execute", capture)
-        client.get(url)
-        event.remove(db.engine, "before_cursor_execute", capture)
-        raw = db.engine.raw_connection()
-        app_times, app_cpu, raw_times, raw_cpu = [], [], [], []
-        try:
-            for _ in range(max(1, repeat // BLOCK)):
-                for _ in range(BLOCK):
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    response = client.get(url)
-                    app_times.append((time.perf_counter() - t0) * 1000)
-                    app_cpu.append((time.process_time() - c0) * 1000)
-                    assert response.status_code == 200, response.status_code
-                for _ in range(BLOCK):
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    cursor = raw.cursor()
-                    for statement, parameters in captured:
-                        cursor.execute(statement, parameters)
-                        cursor.fetchall()
-                    cursor.close()
-                    raw_times.append((time.perf_counter() - t0) * 1000)
-                    raw_cpu.append((time.process_time() - c0) * 1000)
-        finally:
-            raw.close()
-        log(f"{url}: {len(captured)} statements")
-        return (statistics.median(app_times), statistics.median(raw_times),
-                statistics.median(app_cpu), statistics.median(raw_cpu))
+    event.listen(engine, "before_cursor_execute", capture)
+    client.get(url)
+    event.remove(engine, "before_cursor_execute", capture)
+    raw = engine.raw_connection()
+    app_times, app_cpu, raw_times, raw_cpu = [], [], [], []
+    try:
+        for _ in range(max(1, repeat // BLOCK)):
+            for _ in range(BLOCK):
+                t0, c0 = time.perf_counter(), time.process_time()
+                response = client.get(url)
+                app_times.append((time.perf_counter() - t0) * 1000)
+                app_cpu.append((time.process_time() - c0) * 1000)
+                assert response.status_code == 200, response.status_code
+            for _ in range(BLOCK):
+                t0, c0 = time.perf_counter(), time.process_time()
+                cursor = raw.cursor()
+                for statement, parameters in captured:  # BEGIN included
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                cursor.close()
+                raw.rollback()  # as the request's session ends its read transaction
+                raw_times.append((time.perf_counter() - t0) * 1000)
+                raw_cpu.append((time.process_time() - c0) * 1000)
+    finally:
+        raw.close()
+    log(f"{url}: {len(captured)} statements")
+    return (statistics.median(app_times), statistics.median(raw_times),
+            statistics.median(app_cpu), statistics.median(raw_cpu))
 
 
 def main() -> None:

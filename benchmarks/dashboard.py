@@ -135,7 +135,6 @@ def prepare(path: str, n: int, years: int = 3) -> dict:
 def measure(path: str, runs: int, only=None) -> dict:
     """{case: (dashboard ms, floor ms)} for the leadership (all wards, one ward) and quality
     dashboards over the last 12 complete months."""
-    from flask import g
 
     from portal import create_app
     from portal.extensions import db
@@ -153,31 +152,36 @@ def measure(path: str, runs: int, only=None) -> dict:
             users[role] = factories.user(role, username=f"bench-{role}-{time.time_ns()}")
         db.session.commit()
         ward_id = db.session.execute(db.text("SELECT id FROM wards WHERE code='W01'")).scalar()
-        raw = sqlite3.connect(path)
-        cases = [("leader_all", "leader", f"/dashboard?period={period.key}", None),
-                 ("leader_ward", "leader", f"/dashboard?period={period.key}&ward=W01", ward_id),
-                 ("quality", "quality", f"/dashboard/quality?period={period.key}", None)]
-        for name, role, url, ward in cases:
-            if only and name not in only:
-                continue
-            client = app.test_client()
-            sign_in_session(client, users[role])
+        clients = {}
+        for role, user in users.items():
+            clients[role] = app.test_client()
+            sign_in_session(clients[role], user)
+        engine = db.engine
+        db.session.remove()
+    # requests run outside any app context, as in a server: each gets its own context
+    # (its own session, transaction and signed-in user, loaded from the database)
+    raw = sqlite3.connect(path)
+    cases = [("leader_all", "leader", f"/dashboard?period={period.key}", None),
+             ("leader_ward", "leader", f"/dashboard?period={period.key}&ward=W01", ward_id),
+             ("quality", "quality", f"/dashboard/quality?period={period.key}", None)]
+    for name, role, url, ward in cases:
+        if only and name not in only:
+            continue
 
-            def page(url=url, client=client):
-                g.pop("_login_user", None)  # the app context is shared with the requests
-                resp = client.get(url)
-                assert resp.status_code == 200, (url, resp.status_code)
+        def page(url=url, client=clients[role]):
+            resp = client.get(url)
+            assert resp.status_code == 200, (url, resp.status_code)
 
-            dash = timed(page, runs)
-            dash_cpu = CPU["ms"]
-            floor = timed(lambda ward=ward, name=name: dashboard_floor.run(
-                raw, period, ward, quality=name == "quality"), runs)
-            results[name] = (dash, floor, dash_cpu, CPU["ms"])
-            print(f"{name}: dashboard_ms={dash:.1f} floor_ms={floor:.1f} ratio={dash / floor:.2f}"
-                  f" dashboard_cpu_ms={dash_cpu:.1f} floor_cpu_ms={CPU['ms']:.1f}"
-                  f" cpu_ratio={dash_cpu / CPU['ms']:.2f}")
-        raw.close()
-        db.engine.dispose()
+        dash = timed(page, runs)
+        dash_cpu = CPU["ms"]
+        floor = timed(lambda ward=ward, name=name: dashboard_floor.run(
+            raw, period, ward, quality=name == "quality"), runs)
+        results[name] = (dash, floor, dash_cpu, CPU["ms"])
+        print(f"{name}: dashboard_ms={dash:.1f} floor_ms={floor:.1f} ratio={dash / floor:.2f}"
+              f" dashboard_cpu_ms={dash_cpu:.1f} floor_cpu_ms={CPU['ms']:.1f}"
+              f" cpu_ratio={dash_cpu / CPU['ms']:.2f}")
+    raw.close()
+    engine.dispose()
     return results
 
 
