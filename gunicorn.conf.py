@@ -2,9 +2,10 @@
 
 Environment: GUNICORN_BIND (default 127.0.0.1:8000; behind nginx keep it on loopback),
 GUNICORN_WORKERS / WEB_CONCURRENCY (default 2 x CPUs + 1, at most 8), GUNICORN_THREADS
-(default 4), GUNICORN_TIMEOUT (seconds, default 60). The database is DATABASE_URL, as for
-every `flask` command. The access log names the client address, the method and the path
-only: no query string (search terms), no referrer, no cookies, no user agent.
+(default 1 on SQLite, 4 with a database server: portal/deploy.py), GUNICORN_TIMEOUT
+(seconds, default 60). The database is DATABASE_URL, as for every `flask` command. The
+access log names the client address, the method and the path only: no query string (search
+terms), no referrer, no cookies, no user agent.
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import logging
 import os
 import sys
 
-from portal.deploy import worker_count
+from portal.deploy import thread_count, worker_count
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = worker_count()
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = thread_count()
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # a stuck request is killed
 graceful_timeout = 30
 keepalive = 5

@@ -8,7 +8,7 @@
 Steps: a fresh database (SQLite file, or a new PostgreSQL database), `flask db upgrade`,
 `flask demo-data --discharges N`, then one nurse account per client (one scrypt hash for all)
 and pending follow-up tasks in each nurse's ward. Gunicorn serves the portal (gunicorn.conf.py,
-with 4 workers and a free port). Every client signs in, then the clients share a
+with 4 workers, its threads per worker, printed as `threads`, and a free port). Every client signs in, then the clients share a
 bounded number of requests of mixed traffic:
   call       POST a call attempt (outcome "no answer", a fresh idempotency key) — the write
   worklist   GET the worklist;  dashboard  GET a dashboard the nurse may open;
@@ -115,6 +115,16 @@ def print_profile(directory: str, workers: int, top: int = 30) -> None:
     log(out.getvalue())
 
 
+def threads_for(url: str) -> int:
+    """The threads per worker gunicorn.conf.py gives the servers of this run."""
+    from unittest import mock
+
+    from portal.deploy import thread_count
+
+    with mock.patch.dict(os.environ, {"DATABASE_URL": url}):
+        return thread_count()
+
+
 def compare_with_floor(result: dict, args, db, portal, procs, clients, homes, forms, stats,
                        calls: Traffic, rng) -> None:
     """Calls-only phases against the portal and one-row-insert phases against the floor app,
@@ -191,7 +201,7 @@ def main() -> None:
     db = Database(args.database, args.db, private_cluster=args.restart_postgres)
     procs = []
     result: dict = {"database": args.database, "clients": args.clients, "workers": args.workers,
-                    "discharges": args.discharges}
+                    "threads": threads_for(db.url), "discharges": args.discharges}
     try:
         log(f"preparing {args.database} database ...")
         data = prepare(db, args)

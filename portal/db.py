@@ -45,9 +45,10 @@ NAMING_CONVENTION = {
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # How long a writer waits for SQLite's write lock before "database is locked" (a 503 with
-# Retry-After, portal/errors.py). gunicorn.conf.py allows 4 workers x 4 threads = 16 writers
-# in flight; on a loaded 2-core host one call-logging transaction holds the lock up to ~1 s
-# wall time. 30 s stays under gunicorn's 60 s worker timeout.
+# Retry-After, portal/errors.py). gunicorn.conf.py runs one thread per worker on SQLite (up to
+# 8 writers in flight; GUNICORN_THREADS may allow more); on a loaded 2-core host one
+# call-logging transaction holds the lock up to ~1 s wall time. 30 s stays under gunicorn's
+# 60 s worker timeout.
 BUSY_TIMEOUT_MS = 30000
 POLL_MS = 10  # how long one try at the write lock waits (SQLite polls 1, 2, 5 ms inside)
 PING_IDLE_SECONDS = 2.0  # a server connection idle longer than this is tested before use

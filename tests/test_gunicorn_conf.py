@@ -17,15 +17,22 @@ CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
 
 @pytest.fixture
-def conf(monkeypatch):
+def run_conf(monkeypatch):
+    """Evaluate gunicorn.conf.py as gunicorn does (a function, so a test can change the
+    environment first)."""
     monkeypatch.setenv("GUNICORN_WORKERS", "3")
     monkeypatch.delenv("GUNICORN_PROFILE_DIR", raising=False)
     logger = logging.getLogger("portal")
     saved = (list(logger.handlers), logger.level, logger.propagate)
     try:
-        yield runpy.run_path(str(CONF))
+        yield lambda: runpy.run_path(str(CONF))
     finally:  # leave the "portal" logger as pytest's log capture expects it
         logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+@pytest.fixture
+def conf(run_conf):
+    return run_conf()
 
 
 def test_workers_threads_and_timeouts(conf):
@@ -96,3 +103,27 @@ def test_workers_leave_the_loaded_app_to_the_garbage_collector_frozen(conf):
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("database_url", "threads"), [
+    (None, 1),                                              # the embedded SQLite default
+    ("sqlite:////srv/careloop/careloop.sqlite3", 1),
+    ("postgresql+psycopg://careloop@db.hospital.local/careloop", 4),
+])
+def test_threads_follow_the_database(monkeypatch, run_conf, database_url, threads):
+    # SQLite runs inside the worker and has one writer: threads would only wait on its lock
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    if database_url is None:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_URL", database_url)
+    assert deploy.thread_count() == threads
+    assert run_conf()["threads"] == threads
+
+
+def test_threads_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////srv/careloop/careloop.sqlite3")
+    monkeypatch.setenv("GUNICORN_THREADS", "3")
+    assert deploy.thread_count() == 3
+    monkeypatch.setenv("GUNICORN_THREADS", "0")
+    assert deploy.thread_count() == 1
