@@ -260,7 +260,8 @@ def _where(shape: tuple) -> tuple:
     if repeat:
         c.append(Complaint.is_repeat.is_(True))
     if overdue:  # only open cases have a deadline: the state index answers
-        c.extend(() if state else (_OPEN,))
+        if not state:
+            c.append(_OPEN)
         c.append(Complaint.next_due_on < bindparam("today"))
     if reference:
         c.append(Complaint.reference == bindparam("ref"))

@@ -4,6 +4,11 @@ from __future__ import annotations
 from portal.extensions import db
 from tests import factories
 
+try:
+    from playwright.sync_api import expect  # noqa: F401 - for the tests: one guarded import
+except ImportError:  # the page fixture skips (or fails with REQUIRE_BROWSER=1)
+    expect = None
+
 
 def sign_in(page, live_server, user, password: str = factories.PASSWORD) -> None:
     """Sign in through the real login form and wait until the signed-in page is shown."""

@@ -9,16 +9,11 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.followups.models import CallAttempt
 from portal.surveys.models import Response, ReviewItem
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import expect, sign_in
 from tests.followups.factories_worklist import rule_w, task_w
 from tests.surveys import factories as sf
 
 pytestmark = pytest.mark.browser
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the page fixture skips (or fails with REQUIRE_BROWSER=1)
-    expect = None
 
 
 def test_phone_questions_answered_inside_a_call(page, live_server, browser_user):

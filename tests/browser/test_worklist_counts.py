@@ -6,15 +6,10 @@ from __future__ import annotations
 import pytest
 
 from portal.extensions import db
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import expect, sign_in
 from tests.followups.factories_worklist import rule_w, task_w
 
 pytestmark = pytest.mark.browser
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the page fixture skips (or fails with REQUIRE_BROWSER=1)
-    expect = None
 
 
 def test_counts_of_a_quick_second_call_are_not_lost(page, live_server, browser_user):

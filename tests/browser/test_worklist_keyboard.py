@@ -10,15 +10,10 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.followups.models import CallAttempt, FollowUpTask
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import expect, sign_in
 from tests.followups.factories_worklist import rule_w, task_w
 
 pytestmark = pytest.mark.browser
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the page fixture skips (or fails with REQUIRE_BROWSER=1)
-    expect = None
 
 
 def focused_task_id(page) -> str | None:
