@@ -1,10 +1,13 @@
 """The quality queue and a case page, through the app and as their raw SQL.
 
-    python benchmarks/complaints_queue.py [--discharges 1000000] [--cases 50000]
-                                          [--events 200000] [--db PATH] [--repeat 30]
+    python benchmarks/complaints_queue.py [--database sqlite|postgresql] [--db PATH|NAME]
+                                          [--discharges 1000000] [--cases 50000]
+                                          [--events 200000] [--repeat 30]
 
-Builds (or reuses, with --db PATH of an earlier run) a SQLite database migrated with
-`flask db upgrade`, holding --cases complaints (on 8 wards, every state, deadlines around
+Builds (or reuses, with --db of an earlier run) a database migrated with `flask db upgrade`:
+SQLite (--db: the file; default a temporary one) or PostgreSQL, the production database, on
+127.0.0.1:5432 (--db: the database name, default careloop_bench_queue; created when missing
+and kept, so the next run reuses it; drop it by hand), holding --cases complaints (on 8 wards, every state, deadlines around
 today), --events timeline entries and --discharges discharges (bulk-inserted here: the
 demo-data generator is not bulk). Then, signed in as quality staff:
   queue_ms  median time of GET /complaints?view=queue through the Flask app (test client:
@@ -47,10 +50,29 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def make_app(path: str):
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def database_url(args) -> str:
+    if args.database == "sqlite":
+        path = args.db or os.path.join(tempfile.mkdtemp(prefix="complaints-bench-"),
+                                       "bench.sqlite3")
+        return f"sqlite:///{path}"
+    from sqlalchemy import create_engine, text
+
+    name = args.db or "careloop_bench_queue"
+    engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as con:
+        if not con.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            con.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{PG_SERVER}/{name}"
+
+
+def make_app(url: str):
     from portal import create_app
 
-    return create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+    return create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
                        "RATELIMIT_STORAGE_URI": "memory://", "TESTING": False})
 
 
@@ -113,6 +135,10 @@ def build(app, args) -> None:
         if events:
             db.session.execute(insert(ComplaintEvent), events)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # what autovacuum does to a server's
+            with db.engine.connect().execution_options(   # tables after bulk loading
+                    isolation_level="AUTOCOMMIT") as con:
+                con.exec_driver_sql("VACUUM ANALYZE")
         log(f"built in {time.perf_counter() - t0:.1f}s")
 
 
@@ -183,9 +209,10 @@ def measure(app, url: str, repeat: int) -> tuple[float, float, float, float]:
             for _ in range(BLOCK):
                 t0, c0 = time.perf_counter(), time.process_time()
                 cursor = raw.cursor()
-                for statement, parameters in captured:  # BEGIN included
+                for statement, parameters in captured:  # BEGIN included (SQLite)
                     cursor.execute(statement, parameters)
-                    cursor.fetchall()
+                    if cursor.description is not None:
+                        cursor.fetchall()
                 cursor.close()
                 raw.rollback()  # as the request's session ends its read transaction
                 raw_times.append((time.perf_counter() - t0) * 1000)
@@ -202,16 +229,17 @@ def main() -> None:
     parser.add_argument("--discharges", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=50_000)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--db", help="SQLite file to create or reuse")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--db", help="SQLite file, or PostgreSQL database name, to create "
+                                     "or reuse")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)
-    path = args.db or os.path.join(tempfile.mkdtemp(prefix="complaints-bench-"), "bench.sqlite3")
-    app = make_app(path)
+    app = make_app(database_url(args))
     build(app, args)
     queue_ms, floor_ms, queue_cpu, floor_cpu = measure(app, "/complaints?view=queue", args.repeat)
     case_ms, case_floor_ms, _, _ = measure(app, "/complaints/1", args.repeat)
-    print(f"cases={args.cases} events={args.events} discharges={args.discharges} "
+    print(f"database={args.database} cases={args.cases} events={args.events} discharges={args.discharges} "
           f"queue_ms={queue_ms:.1f} case_ms={case_ms:.1f} floor_ms={floor_ms:.1f} "
           f"case_floor_ms={case_floor_ms:.1f} ratio={queue_ms / floor_ms:.2f} "
           f"case_ratio={case_ms / case_floor_ms:.2f} cpu_ratio={queue_cpu / floor_cpu:.2f}")
