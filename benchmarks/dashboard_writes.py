@@ -1,10 +1,11 @@
 """The write-path cost of the dashboard summaries: CPU time of logging one call attempt
 (record_attempt + commit, in-process) with the summary listeners and without them.
 
-    python benchmarks/dashboard_writes.py [--calls 300] [--db postgresql+psycopg://...]
+    python benchmarks/dashboard_writes.py [--calls 300] [--discharges 40000]
+                                          [--db postgresql+psycopg://...]
 
 Builds a fresh database (SQLite file by default, or a new PostgreSQL database created and
-dropped by this script), 20 wards with 2,000 discharges and their tasks each, then logs
+dropped by this script), 20 wards sharing --discharges discharges and their tasks, then logs
 `--calls` attempts on distinct tasks, alternately with the summary events switched off and
 on, and prints the median and mean process CPU time per call, the difference, and the CPU
 time spent inside the summary listeners themselves (the least noisy figure).
@@ -44,6 +45,7 @@ def _engine_url(arg: str) -> tuple[str, callable]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=300)
+    ap.add_argument("--discharges", type=int, default=40_000, help="over 20 wards")
     ap.add_argument("--db", default="", help="PostgreSQL server URL (default: a SQLite file)")
     ap.add_argument("--profile", action="store_true",
                     help="print where the calls with summaries spend their time")
@@ -55,7 +57,7 @@ def main() -> None:
         PROFILE = cProfile.Profile()
     url, drop = _engine_url(args.db)
     try:
-        run(url, args.calls)
+        run(url, args.calls, args.discharges)
         if PROFILE is not None:
             import pstats
 
@@ -96,7 +98,7 @@ def _switch(on: bool) -> None:
             event.remove(Session, name, wrapped[name])
 
 
-def run(url: str, calls: int) -> None:
+def run(url: str, calls: int, discharges: int) -> None:
     from flask_migrate import upgrade
 
     from portal import create_app
@@ -117,7 +119,7 @@ def run(url: str, calls: int) -> None:
         for w in wards:
             rule = FollowUpRule(ward_id=w.id, label="D+3", days_after=3)
             db.session.add(rule)
-            for i in range(100):
+            for i in range(max(1, discharges // (20 * 20))):   # 20 wards x 20 days
                 for back in range(0, 20):
                     d = Discharge(patient=Patient(mrn=f"{w.code}-{i}-{back}", name="x",
                                                   phone="13800001111"),
@@ -158,14 +160,17 @@ def run(url: str, calls: int) -> None:
                 inside.append(SPENT[-1] * 1000)
         _switch(True)
         off, on = samples[False], samples[True]
-        print(f"db={db.engine.dialect.name} calls={len(chosen)}")
+        figures = {"db": db.engine.dialect.name, "calls": len(chosen),
+                   "discharges": len(task_ids)}
         for name, s in (("without_summaries", off), ("with_summaries", on)):
-            print(f"{name}: median_cpu_ms={statistics.median(s):.3f} "
-                  f"mean_cpu_ms={statistics.mean(s):.3f}")
-        print(f"in_summary_listeners_cpu_ms_median={statistics.median(inside):.3f} "
-              f"mean={statistics.mean(inside):.3f}")
-        print(f"summary_cost_ms_median={statistics.median(on) - statistics.median(off):.3f} "
-              f"summary_cost_ms_mean={statistics.mean(on) - statistics.mean(off):.3f}")
+            figures[f"{name}_median_cpu_ms"] = f"{statistics.median(s):.3f}"
+            figures[f"{name}_mean_cpu_ms"] = f"{statistics.mean(s):.3f}"
+        figures["in_summary_listeners_cpu_ms_median"] = f"{statistics.median(inside):.3f}"
+        figures["in_summary_listeners_cpu_ms_mean"] = f"{statistics.mean(inside):.3f}"
+        figures["summary_cost_ms_median"] = (
+            f"{statistics.median(on) - statistics.median(off):.3f}")
+        figures["summary_cost_ms_mean"] = f"{statistics.mean(on) - statistics.mean(off):.3f}"
+        print(" ".join(f"{k}={v}" for k, v in figures.items()))
         db.engine.dispose()
 
 
