@@ -7,9 +7,9 @@
 Builds (or reuses, with --db of an earlier run) a database migrated with `flask db upgrade`:
 SQLite (--db: the file; default a temporary one) or PostgreSQL, the production database, on
 127.0.0.1:5432 (--db: the database name, default careloop_bench_queue; created when missing
-and kept, so the next run reuses it; drop it by hand), holding --cases complaints (on 8 wards, every state, deadlines around
-today), --events timeline entries and --discharges discharges (bulk-inserted here: the
-demo-data generator is not bulk). Then, signed in as quality staff:
+and kept, so the next run reuses it; drop it by hand). It holds --cases complaints (on 8
+wards, every state, deadlines around today), --events timeline entries and --discharges
+discharges (bulk-inserted here: the demo-data generator is not bulk). Then, signed in as quality staff:
   queue_ms  median time of GET /complaints?view=queue through the Flask app (test client:
             routing, session, access rules, ORM, templates), each request in its own app
             context as in a server (its own database session and transaction, its signed-in
@@ -50,9 +50,6 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-
 def database_url(args) -> str:
     if args.database == "sqlite":
         path = args.db or os.path.join(tempfile.mkdtemp(prefix="complaints-bench-"),
@@ -60,13 +57,16 @@ def database_url(args) -> str:
         return f"sqlite:///{path}"
     from sqlalchemy import create_engine, text
 
+    from benchmarks.load_server import PG_ADMIN
+
+    admin = PG_ADMIN.format(port=5432)
     name = args.db or "careloop_bench_queue"
-    engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as con:
         if not con.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
             con.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return f"{PG_SERVER}/{name}"
+    return f"{admin.rsplit('/', 1)[0]}/{name}"
 
 
 def make_app(url: str):
@@ -239,7 +239,8 @@ def main() -> None:
     build(app, args)
     queue_ms, floor_ms, queue_cpu, floor_cpu = measure(app, "/complaints?view=queue", args.repeat)
     case_ms, case_floor_ms, _, _ = measure(app, "/complaints/1", args.repeat)
-    print(f"database={args.database} cases={args.cases} events={args.events} discharges={args.discharges} "
+    print(f"database={args.database} cases={args.cases} events={args.events} "
+          f"discharges={args.discharges} "
           f"queue_ms={queue_ms:.1f} case_ms={case_ms:.1f} floor_ms={floor_ms:.1f} "
           f"case_floor_ms={case_floor_ms:.1f} ratio={queue_ms / floor_ms:.2f} "
           f"case_ratio={case_ms / case_floor_ms:.2f} cpu_ratio={queue_cpu / floor_cpu:.2f}")
